@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { ClientContext } from '../common/decorators/client-context.decorator';
+import { mapPage, Page, paginate } from '../common/pagination/page';
+import { ListAuditLogsDto } from './dto/list-audit-logs.dto';
+import { AuditLogDto } from './dto/audit-log.dto';
+import { AuditAction } from './audit-actions';
+import { AuditLog, AuditOutcome } from './entities/audit-log.entity';
+
+export interface AuditEntry {
+  action: AuditAction;
+  outcome?: AuditOutcome;
+  actorId?: string | null;
+  resourceType?: string | null;
+  resourceId?: string | null;
+  client?: ClientContext | null;
+  details?: Record<string, unknown>;
+}
+
+/** Keys whose values never enter the audit trail, whatever a caller passes. */
+const SECRET_KEY = /pass(word)?|token|secret|authorization|cookie|api[-_]?key|signature/i;
+const REDACTED = '[redacted]';
+
+function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [
+        key,
+        SECRET_KEY.test(key) ? REDACTED : redact(inner),
+      ]),
+    );
+  }
+  return value;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(@InjectRepository(AuditLog) private readonly logs: Repository<AuditLog>) {}
+
+  /**
+   * Appends one record. Pass the caller's transaction manager so the record commits (or rolls
+   * back) with the change it describes.
+   */
+  async record(entry: AuditEntry, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.logs.manager).query(
+      `INSERT INTO audit_logs
+         (action, outcome, actor_id, resource_type, resource_id, ip_address, user_agent, request_id, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        entry.action,
+        entry.outcome ?? 'success',
+        entry.actorId ?? null,
+        entry.resourceType ?? null,
+        entry.resourceId ?? null,
+        entry.client?.ipAddress ?? null,
+        entry.client?.userAgent ?? null,
+        entry.client?.requestId ?? null,
+        JSON.stringify(redact(entry.details ?? {})),
+      ],
+    );
+  }
+
+  async list(query: ListAuditLogsDto): Promise<Page<AuditLogDto>> {
+    const qb = this.logs.createQueryBuilder('log');
+    const filters: [keyof ListAuditLogsDto & keyof AuditLog, string][] = [
+      ['action', 'action'],
+      ['actorId', 'actorId'],
+      ['resourceType', 'resourceType'],
+      ['resourceId', 'resourceId'],
+      ['outcome', 'outcome'],
+    ];
+    for (const [param, property] of filters) {
+      if (query[param] !== undefined) {
+        qb.andWhere(`log.${property} = :${param}`, { [param]: query[param] });
+      }
+    }
+    if (query.from) qb.andWhere('log.timestamp >= :from', { from: query.from });
+    if (query.to) qb.andWhere('log.timestamp < :to', { to: query.to });
+    return mapPage(await paginate(qb, query, 'timestamp'), AuditLogDto.from);
+  }
+}

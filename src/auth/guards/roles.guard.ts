@@ -1,0 +1,22 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
+import { Role, ROLES_KEY } from '../../common/decorators/roles.decorator';
+
+/** Global: enforces @Roles() where present. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!roles?.length) return true;
+    const user = context.switchToHttp().getRequest<Request>().user as AuthenticatedUser | undefined;
+    if (user && roles.includes(user.role)) return true;
+    throw new ForbiddenException('This action needs the admin role.');
+  }
+}

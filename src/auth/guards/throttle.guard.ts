@@ -1,0 +1,52 @@
+import { ExecutionContext, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ThrottlerException,
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  ThrottlerRequest,
+} from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
+import { AUTH_THROTTLER } from '../rate-limits';
+
+/**
+ * Rate limits with counters in Redis, shared by every instance.
+ * When Redis cannot be reached, the auth limit fails closed (503: no password guessing while the
+ * limiter is blind) and the general limit fails open (authenticated work goes on).
+ */
+@Injectable()
+export class ThrottleGuard extends ThrottlerGuard {
+  private readonly log = new Logger(ThrottleGuard.name);
+
+  /** The general limit counts per user when the caller is authenticated, per client IP otherwise. */
+  protected override getTracker(request: Request): Promise<string> {
+    const user = request.user as AuthenticatedUser | undefined;
+    return Promise.resolve(user ? `user:${user.id}` : `ip:${request.ip}`);
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    try {
+      return await super.handleRequest(props);
+    } catch (error) {
+      if (error instanceof ThrottlerException) throw error;
+      if (props.throttler.name === AUTH_THROTTLER) {
+        this.log.error({ err: error }, 'Rate limiter unavailable: refusing auth requests');
+        throw new ServiceUnavailableException('Authentication is unavailable; retry shortly.');
+      }
+      this.log.warn({ err: error }, 'Rate limiter unavailable: request let through');
+      return true;
+    }
+  }
+
+  /** API.md promises a plain Retry-After; the library names it Retry-After-<name> for named limits. */
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    context
+      .switchToHttp()
+      .getResponse<Response>()
+      .setHeader('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
+    await super.throwThrottlingException(context, detail);
+  }
+}

@@ -1,0 +1,37 @@
+import { ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ThrottlerModuleOptions } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+
+export const AUTH_THROTTLER = 'auth';
+const AUTH_LIMITED = 'ymera:authLimited';
+
+/** Puts a route under the strict auth limit (per client IP, one budget for all such routes). */
+export const AuthRateLimit = () => SetMetadata(AUTH_LIMITED, true);
+
+function isAuthLimited(context: ExecutionContext): boolean {
+  return Reflect.getMetadata(AUTH_LIMITED, context.getHandler()) === true;
+}
+
+export function throttlerOptions(config: AppConfig, redis: Redis): ThrottlerModuleOptions {
+  return {
+    throttlers: [
+      {
+        name: 'default',
+        limit: config.throttle.defaultLimit,
+        ttl: config.throttle.defaultTtlS * 1000,
+      },
+      {
+        name: AUTH_THROTTLER,
+        limit: config.throttle.authLimit,
+        ttl: config.throttle.authTtlS * 1000,
+        skipIf: (context) => !isAuthLimited(context),
+        // Register, login and refresh share one budget: five guesses a minute in all, not per route.
+        generateKey: (_context, tracker) => `${AUTH_THROTTLER}:${tracker}`,
+        getTracker: (request: Record<string, unknown>) => `ip:${String(request.ip)}`,
+      },
+    ],
+    storage: new ThrottlerStorageRedisService(redis),
+  };
+}

@@ -1,0 +1,20 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/** A client's id is echoed only when it is a short, safe token, never something that could forge logs. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The id given to a request by the middleware below. */
+export function requestIdOf(request: Request): string {
+  return typeof request.id === 'string' ? request.id : '';
+}
+
+/** The first middleware: every request, even one refused before routing, gets an id. */
+export function requestId(request: Request, response: Response, next: NextFunction): void {
+  const given = request.headers['x-request-id'];
+  request.id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+  response.setHeader(REQUEST_ID_HEADER, request.id);
+  next();
+}

@@ -1,0 +1,49 @@
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from '../config/app-config';
+
+/** Anything that could hold a secret is replaced before a line is written. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.passwordHash',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.token',
+  '*.secret',
+  '*.signingSecret',
+  '*.authorization',
+];
+
+/** JSON logs, one line per request with its id; probes and scrapes are not logged. */
+export function loggerModule() {
+  return LoggerModule.forRootAsync({
+    inject: [AppConfig],
+    useFactory: (config: AppConfig) => ({
+      pinoHttp: {
+        level: config.logLevel,
+        genReqId: (request) => request.id,
+        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+        autoLogging: {
+          ignore: (request) => /^\/(health|metrics)(\/|$)/.test(request.url ?? ''),
+        },
+        customLogLevel: (_request, response, error) =>
+          error || response.statusCode >= 500
+            ? 'error'
+            : response.statusCode >= 400
+              ? 'warn'
+              : 'info',
+        serializers: {
+          req: (request: { id: string; method: string; url: string }) => ({
+            id: request.id,
+            method: request.method,
+            url: request.url,
+          }),
+          res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+        },
+      },
+    }),
+  });
+}

@@ -1,0 +1,196 @@
+import { EnvReader } from './env-reader';
+
+export type NodeEnv = 'development' | 'test' | 'production';
+export type AppRole = 'all' | 'api' | 'worker';
+
+/** Values no deployment may use as JWT_SECRET: documentation placeholders and well-known defaults. */
+const PLACEHOLDER_MARKERS = [
+  'changeme',
+  'change-me',
+  'change_me',
+  'placeholder',
+  'replace',
+  'example',
+  'your-secret',
+  'your_secret',
+  'yoursecret',
+  'default',
+  'xxxxxxxx',
+];
+const MIN_SECRET_LENGTH = 32;
+const MIN_DISTINCT_SECRET_CHARS = 10;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The whole configuration of a process, read from the environment once at start.
+ * Only this folder reads process.env; everything else injects AppConfig.
+ */
+export class AppConfig {
+  readonly env: NodeEnv;
+  readonly role: AppRole;
+  readonly logLevel: LogLevel;
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly corsOrigins: readonly string[];
+    /** Express "trust proxy" setting: false, true, or the number of proxy hops to believe. */
+    readonly trustProxy: boolean | number;
+  };
+  readonly database: {
+    readonly url: string;
+    readonly poolMax: number;
+    readonly connectionTimeoutMs: number;
+    readonly idleTimeoutMs: number;
+    readonly maxLifetimeS: number;
+    readonly statementTimeoutMs: number;
+    readonly applicationName: string;
+    readonly migrationsRun: boolean;
+  };
+  readonly redis: {
+    readonly url: string;
+    /** Prefix of every key Ymera writes, so several installs (or test runs) can share one Redis. */
+    readonly keyPrefix: string;
+  };
+  readonly jwt: {
+    readonly secret: string;
+    readonly accessTtlS: number;
+    readonly refreshTtlS: number;
+  };
+  readonly throttle: {
+    readonly authLimit: number;
+    readonly authTtlS: number;
+    readonly defaultLimit: number;
+    readonly defaultTtlS: number;
+  };
+  readonly tasks: {
+    readonly backoffBaseMs: number;
+    readonly dispatchTimeoutMs: number;
+  };
+  readonly agents: {
+    readonly heartbeatTtlS: number;
+    readonly endpointAllowlist: readonly string[];
+  };
+  readonly bullBoard: {
+    readonly user?: string;
+    readonly password?: string;
+  };
+
+  constructor(values: AppConfig) {
+    Object.assign(this, values);
+  }
+}
+
+const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ymera';
+const DEV_REDIS_URL = 'redis://127.0.0.1:6379/0';
+
+/**
+ * Reads and validates the environment. Throws a ConfigError naming every bad or missing variable,
+ * so an operator fixes them all in one go.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const r = new EnvReader(env);
+  const nodeEnv = readNodeEnv(r);
+  const production = nodeEnv === 'production';
+
+  const config = new AppConfig({
+    env: nodeEnv,
+    role: r.oneOf('APP_ROLE', ['all', 'api', 'worker'] as const, 'all'),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    http: {
+      host: r.string('HOST', '127.0.0.1'),
+      port: r.int('PORT', 3000, 0, 65535),
+      corsOrigins: r.list('CORS_ORIGINS'),
+      trustProxy: r.trustProxy('TRUST_PROXY'),
+    },
+    database: readDatabase(r, production),
+    redis: {
+      url: r.url('REDIS_URL', ['redis:', 'rediss:'], production ? undefined : DEV_REDIS_URL),
+      keyPrefix: r.string('REDIS_KEY_PREFIX', 'ymera'),
+    },
+    jwt: {
+      secret: jwtSecret(r),
+      accessTtlS: 15 * 60,
+      refreshTtlS: r.int('JWT_REFRESH_TTL_S', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    },
+    throttle: {
+      authLimit: r.int('THROTTLE_AUTH_LIMIT', 5, 1, 1_000_000),
+      authTtlS: r.int('THROTTLE_AUTH_TTL_S', 60, 1, 86_400),
+      defaultLimit: r.int('THROTTLE_DEFAULT_LIMIT', 6000, 1, 10_000_000),
+      defaultTtlS: r.int('THROTTLE_DEFAULT_TTL_S', 60, 1, 86_400),
+    },
+    tasks: {
+      backoffBaseMs: r.int('TASK_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
+      dispatchTimeoutMs: r.int('TASK_DISPATCH_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    },
+    agents: {
+      heartbeatTtlS: r.int('AGENT_HEARTBEAT_TTL_S', 60, 1, 86_400),
+      endpointAllowlist: r.list('AGENT_ENDPOINT_ALLOWLIST'),
+    },
+    bullBoard: bullBoard(r),
+  });
+  r.throwIfInvalid();
+  return config;
+}
+
+/** The database settings alone: what the migration CLI needs, without the app's secrets. */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv): AppConfig['database'] {
+  const r = new EnvReader(env);
+  const database = readDatabase(r, readNodeEnv(r) === 'production');
+  r.throwIfInvalid();
+  return database;
+}
+
+function readNodeEnv(r: EnvReader): NodeEnv {
+  return r.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+}
+
+function readDatabase(r: EnvReader, production: boolean): AppConfig['database'] {
+  return {
+    url: r.url(
+      'DATABASE_URL',
+      ['postgres:', 'postgresql:'],
+      production ? undefined : DEV_DATABASE_URL,
+    ),
+    poolMax: r.int('DB_POOL_MAX', 20, 1, 1000),
+    connectionTimeoutMs: r.int('DB_CONNECTION_TIMEOUT_MS', 5000, 100, 600_000),
+    idleTimeoutMs: r.int('DB_IDLE_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    maxLifetimeS: r.int('DB_MAX_LIFETIME_S', 1800, 0, 86_400),
+    statementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    applicationName: r.string('DB_APPLICATION_NAME', 'ymera'),
+    migrationsRun: r.bool('MIGRATIONS_RUN', false),
+  };
+}
+
+function jwtSecret(r: EnvReader): string {
+  const secret = r.string('JWT_SECRET');
+  if (!secret) return secret;
+  if (secret.length < MIN_SECRET_LENGTH) {
+    r.invalid('JWT_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
+  } else if (isPlaceholder(secret)) {
+    r.invalid('JWT_SECRET', 'is a placeholder; generate one with `openssl rand -base64 48`');
+  }
+  return secret;
+}
+
+function isPlaceholder(secret: string): boolean {
+  const lower = secret.toLowerCase();
+  return (
+    lower.startsWith('secret') ||
+    PLACEHOLDER_MARKERS.some((marker) => lower.includes(marker)) ||
+    new Set(secret).size < MIN_DISTINCT_SECRET_CHARS
+  );
+}
+
+function bullBoard(r: EnvReader): AppConfig['bullBoard'] {
+  const user = r.optional('BULL_BOARD_USER');
+  const password = r.optional('BULL_BOARD_PASSWORD');
+  if (Boolean(user) !== Boolean(password)) {
+    r.invalid(
+      user ? 'BULL_BOARD_PASSWORD' : 'BULL_BOARD_USER',
+      'must be set together with its pair',
+    );
+  }
+  return { user, password };
+}

@@ -1,0 +1,46 @@
+import { Controller, Get, Res, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { Response } from 'express';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Public } from '../common/decorators/public.decorator';
+import { RedisHealthIndicator } from './redis.health';
+
+/** Probes for orchestrators: public, unversioned, never rate limited, cheap enough to poll every second. */
+@ApiTags('health')
+@Public()
+@SkipThrottle({ default: true })
+@Controller({ path: 'health', version: VERSION_NEUTRAL })
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+  ) {}
+
+  @Get()
+  @ApiOkResponse({ description: '{ status: "ok", info: { database, redis } }' })
+  @ApiServiceUnavailableResponse({
+    description: '{ status: "error", error: { <dependency>: ... } }',
+  })
+  async readiness(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.database.pingCheck('database', { timeout: 1000 }),
+        () => this.redis.pingCheck('redis'),
+      ]);
+    } catch (error) {
+      // Probes and dashboards read Terminus' own body (status "error", the failed dependency named),
+      // so it is answered as is rather than as problem details.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      response.status(error.getStatus());
+      return error.getResponse() as HealthCheckResult;
+    }
+  }
+
+  @Get('live')
+  @ApiOkResponse({ description: 'The process is running' })
+  liveness(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+}

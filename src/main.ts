@@ -1,0 +1,18 @@
+import { createApp } from './bootstrap';
+import { loadConfig } from './config/app-config';
+import { ConfigError } from './config/env-reader';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const app = await createApp(config);
+  await app.listen(config.http.port, config.http.host);
+}
+
+void main();

@@ -1,0 +1,36 @@
+import request from 'supertest';
+import { startApp, TestApp } from './support/app';
+
+describe('health', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp();
+  });
+
+  afterAll(() => t.close());
+
+  it('answers readiness with every dependency up', async () => {
+    const response = await request(t.http).get('/health').expect(200);
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, redis: { status: 'up' } },
+    });
+  });
+
+  it('answers liveness without a token', async () => {
+    await request(t.http).get('/health/live').expect(200, { status: 'ok' });
+  });
+
+  it('names Redis in a 503 when the app points at a Redis that is not there', async () => {
+    const broken = await startApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
+    try {
+      const response = await request(broken.http).get('/health').expect(503);
+      expect(response.body.status).toBe('error');
+      expect(response.body.error).toHaveProperty('redis.status', 'down');
+      expect(response.body.info).toHaveProperty('database.status', 'up');
+    } finally {
+      await broken.close();
+    }
+  });
+});
