@@ -1,4 +1,4 @@
-import { Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -16,21 +16,22 @@ import { runMigrations } from './migrate';
         // Fail the start fast when PostgreSQL is unreachable instead of retrying for minutes.
         retryAttempts: 2,
         retryDelay: 1000,
+        // Ymera-specific: TypeORM's own migrationsRun takes no lock; ours (below) does.
+        runMigrationsAtStart: config.database.migrationsRun,
       }),
+      // Migrations (MIGRATIONS_RUN=true) finish before any provider that needs the database exists.
+      dataSourceFactory: async (options) => {
+        const { runMigrationsAtStart, ...dataSourceOptions } = options as typeof options & {
+          runMigrationsAtStart: boolean;
+        };
+        const dataSource = await new DataSource(dataSourceOptions).initialize();
+        if (runMigrationsAtStart) {
+          const applied = await runMigrations(dataSource);
+          new Logger('Database').log(`Applied ${applied.length} migration(s)`);
+        }
+        return dataSource;
+      },
     }),
   ],
 })
-export class DatabaseModule implements OnApplicationBootstrap {
-  private readonly logger = new Logger(DatabaseModule.name);
-
-  constructor(
-    private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.database.migrationsRun) return;
-    const applied = await runMigrations(this.dataSource);
-    this.logger.log(`Applied ${applied.length} migration(s)`);
-  }
-}
+export class DatabaseModule {}
