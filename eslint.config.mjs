@@ -61,7 +61,7 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
-      globals: { require: 'readonly', process: 'readonly', console: 'readonly' },
+      globals: { require: 'readonly', process: 'readonly', console: 'readonly', URL: 'readonly' },
     },
     rules: {
       ...tseslint.configs.disableTypeChecked.rules,
