@@ -1,12 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AgentsModule } from './agents/agents.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { QueueBoardModule } from './bull-board/queue-board.module';
 import { loggerModule } from './common/logging';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
+import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
 export class AppModule {
@@ -20,7 +25,12 @@ export class AppModule {
         RedisModule,
         AuditModule,
         AuthModule,
+        AgentsModule,
+        QueueModule,
+        TasksModule.forRoot(config.role),
         HealthModule,
+        MetricsModule,
+        QueueBoardModule.forRoot(config),
       ],
     };
   }

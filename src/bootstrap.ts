@@ -1,58 +1,61 @@
 import { INestApplication, RequestMethod, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, NextFunction, Request, Response } from 'express';
+import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { QUEUE_BOARD_PATH } from './bull-board/queue-board.module';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
-import { sendProblem, toProblem } from './common/http/problem';
+import { buildOpenApiDocument } from './common/http/openapi';
+import { jsonBody } from './common/http/json-body';
 import { requestId } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 
-export const BODY_LIMIT = '1mb';
-
-/** Infrastructure routes keep their unversioned paths (API.md): /health, /health/live, /metrics. */
+/**
+ * Infrastructure routes keep their unversioned paths (API.md): /health, /health/live, /metrics,
+ * and Bull Board under /admin/queues (its page, assets and API; listing the latter also makes the
+ * request logger cover them, so who retried or removed a job is in the logs).
+ */
 const UNPREFIXED_ROUTES = [
   { path: 'health', method: RequestMethod.GET },
   { path: 'health/live', method: RequestMethod.GET },
   { path: 'metrics', method: RequestMethod.GET },
+  { path: QUEUE_BOARD_PATH, method: RequestMethod.ALL },
+  { path: `${QUEUE_BOARD_PATH}/{*path}`, method: RequestMethod.ALL },
 ];
 
-/**
- * JSON bodies up to 1 MiB. body-parser fails before any Nest route runs, so its errors (413,
- * malformed JSON) are answered here, through the same problem-details mapping as the filter.
- */
-function jsonBody() {
-  const parse = json({ limit: BODY_LIMIT });
-  return (request: Request, response: Response, next: NextFunction) =>
-    parse(request, response, (error?: unknown) =>
-      error ? sendProblem(response, toProblem(error, request)) : next(),
-    );
+/** Swagger UI at /docs, the document at /docs-json (the same as openapi.json: npm run openapi). */
+function setUpOpenApi(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
 }
 
-function setUpOpenApi(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Ymera')
-      .setDescription('Register AI agents, submit tasks, and audit who did what.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+export interface CreateAppOptions {
+  /**
+   * Build the module graph without constructing providers: nothing connects to PostgreSQL or
+   * Redis, nothing can serve requests, but the routes (and so the OpenAPI document) are all there.
+   * scripts/openapi.ts uses it.
+   */
+  preview?: boolean;
 }
 
 /** Everything main.ts does to an app before it listens; e2e tests use the same. */
-export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+export async function createApp(
+  config: AppConfig,
+  { preview = false }: CreateAppOptions = {},
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     bufferLogs: true,
+    preview,
   });
-  app.useLogger(app.get(Logger));
+  if (!preview) {
+    app.useLogger(app.get(Logger));
+    // First, so every request is counted, even one refused by body parsing.
+    app.use(app.get(HttpMetricsMiddleware).handle);
+  }
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use(requestId);

@@ -1,4 +1,7 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import request from 'supertest';
+import { QueueName } from '../src/tasks/tasks.queue';
 import { startApp, TestApp } from './support/app';
 
 describe('health', () => {
@@ -14,7 +17,7 @@ describe('health', () => {
     const response = await request(t.http).get('/health').expect(200);
     expect(response.body).toMatchObject({
       status: 'ok',
-      info: { database: { status: 'up' }, redis: { status: 'up' } },
+      info: { database: { status: 'up' }, redis: { status: 'up' }, queue: { status: 'up' } },
     });
   });
 
@@ -22,15 +25,34 @@ describe('health', () => {
     await request(t.http).get('/health/live').expect(200, { status: 'ok' });
   });
 
-  it('names Redis in a 503 when the app points at a Redis that is not there', async () => {
+  it('names Redis and the queue in a 503 when the app points at a Redis that is not there', async () => {
     const broken = await startApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
     try {
       const response = await request(broken.http).get('/health').expect(503);
       expect(response.body.status).toBe('error');
       expect(response.body.error).toHaveProperty('redis.status', 'down');
+      expect(response.body.error).toHaveProperty('queue.status', 'down');
       expect(response.body.info).toHaveProperty('database.status', 'up');
     } finally {
       await broken.close();
+    }
+  });
+
+  it('names the queue alone in a 503 when the queue has lost its own connection', async () => {
+    const app = await startApp();
+    try {
+      await request(app.http).get('/health').expect(200);
+      const queue = app.app.get<Queue>(getQueueToken(QueueName.Tasks), { strict: false });
+      // Closed for good (no reconnection), while the app's other Redis connection stays up.
+      queue.client.disconnect();
+      const response = await request(app.http).get('/health').expect(503);
+      expect(response.body).toMatchObject({
+        status: 'error',
+        error: { queue: { status: 'down', message: expect.stringContaining('tasks') } },
+        info: { database: { status: 'up' }, redis: { status: 'up' } },
+      });
+    } finally {
+      await app.close();
     }
   });
 });

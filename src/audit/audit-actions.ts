@@ -6,5 +6,12 @@ export const AuditAction = {
   AuthLogout: 'auth.logout',
   AuthTokenReuse: 'auth.token_reuse',
   AdminCreate: 'admin.create',
+  AgentCreate: 'agent.create',
+  AgentUpdate: 'agent.update',
+  AgentDelete: 'agent.delete',
+  TaskCreate: 'task.create',
+  TaskCancel: 'task.cancel',
+  TaskComplete: 'task.complete',
+  TaskFail: 'task.fail',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

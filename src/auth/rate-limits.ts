@@ -1,5 +1,5 @@
 import { ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ThrottlerModuleOptions } from '@nestjs/throttler';
+import { normalizeIp, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
@@ -12,6 +12,14 @@ export const AuthRateLimit = () => SetMetadata(AUTH_LIMITED, true);
 
 function isAuthLimited(context: ExecutionContext): boolean {
   return Reflect.getMetadata(AUTH_LIMITED, context.getHandler()) === true;
+}
+
+/**
+ * The address a limit counts against. An IPv6 client usually holds a whole /64 and can rotate
+ * through it, so IPv6 addresses count per /64 (and IPv4-mapped ones as the IPv4 address).
+ */
+export function clientAddress(ip: unknown): string {
+  return `ip:${typeof ip === 'string' ? normalizeIp(ip) : 'unknown'}`;
 }
 
 export function throttlerOptions(config: AppConfig, redis: Redis): ThrottlerModuleOptions {
@@ -29,7 +37,7 @@ export function throttlerOptions(config: AppConfig, redis: Redis): ThrottlerModu
         skipIf: (context) => !isAuthLimited(context),
         // Register, login and refresh share one budget: five guesses a minute in all, not per route.
         generateKey: (_context, tracker) => `${AUTH_THROTTLER}:${tracker}`,
-        getTracker: (request: Record<string, unknown>) => `ip:${String(request.ip)}`,
+        getTracker: (request: Record<string, unknown>) => clientAddress(request.ip),
       },
     ],
     storage: new ThrottlerStorageRedisService(redis),

@@ -58,7 +58,9 @@ export class TokensService {
 
   /**
    * Marks a refresh token used, under a row lock so two concurrent uses cannot both succeed.
-   * A token that was already used (or revoked) is a reuse: its whole family is revoked.
+   * A token that was already used is a reuse: its whole family is revoked. A token revoked without
+   * being used (logout, or a family already revoked for a reuse) is merely invalid: its family is
+   * revoked already, and reporting it again would turn a stale client into a false alarm.
    */
   async consume(manager: EntityManager, presented: string): Promise<RotationResult> {
     const tokens = manager.getRepository(RefreshToken);
@@ -67,11 +69,11 @@ export class TokensService {
       lock: { mode: 'pessimistic_write' },
     });
     if (!token) return { kind: 'invalid' };
-    if (token.usedAt || token.revokedAt) {
+    if (token.usedAt) {
       await this.revokeFamily(manager, token.familyId);
       return { kind: 'reused', token };
     }
-    if (token.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' };
+    if (token.revokedAt || token.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' };
     await tokens.update({ id: token.id }, { usedAt: new Date(), revokedAt: new Date() });
     return { kind: 'rotated', token };
   }

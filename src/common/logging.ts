@@ -2,7 +2,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 
 /** Anything that could hold a secret is replaced before a line is written. */
-const REDACTED_PATHS = [
+export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
@@ -15,6 +15,10 @@ const REDACTED_PATHS = [
   '*.secret',
   '*.signingSecret',
   '*.authorization',
+  // A failed query logs its SQL, which is useful, and its parameters, which may be anything a
+  // client sent or a hash the database holds.
+  'err.parameters',
+  'err.driverError.parameters',
 ];
 
 /** JSON logs, one line per request with its id; probes and scrapes are not logged. */

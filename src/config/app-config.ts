@@ -67,14 +67,26 @@ export class AppConfig {
   readonly tasks: {
     readonly backoffBaseMs: number;
     readonly dispatchTimeoutMs: number;
+    /** How often workers look for tasks whose queue job is missing or whose worker died. */
+    readonly reconcileIntervalMs: number;
+    /** Jobs one worker process dispatches at once. */
+    readonly workerConcurrency: number;
+    /** Bull job lock: a job whose worker stopped renewing it for this long is run again. */
+    readonly lockDurationMs: number;
   };
   readonly agents: {
     readonly heartbeatTtlS: number;
     readonly endpointAllowlist: readonly string[];
+    /** How often each worker sets agents whose heartbeat expired to inactive. */
+    readonly sweepIntervalMs: number;
   };
   readonly bullBoard: {
     readonly user?: string;
     readonly password?: string;
+  };
+  readonly metrics: {
+    /** Distinct task types a process labels tasks_total with; later ones are counted as "other". */
+    readonly maxTaskTypes: number;
   };
 
   constructor(values: AppConfig) {
@@ -123,12 +135,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     tasks: {
       backoffBaseMs: r.int('TASK_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
       dispatchTimeoutMs: r.int('TASK_DISPATCH_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      reconcileIntervalMs: r.int('TASK_RECONCILE_INTERVAL_MS', 5000, 100, 3_600_000),
+      workerConcurrency: r.int('TASK_WORKER_CONCURRENCY', 50, 1, 1000),
+      lockDurationMs: r.int('TASK_LOCK_DURATION_MS', 30_000, 1000, 600_000),
     },
     agents: {
       heartbeatTtlS: r.int('AGENT_HEARTBEAT_TTL_S', 60, 1, 86_400),
       endpointAllowlist: r.list('AGENT_ENDPOINT_ALLOWLIST'),
+      sweepIntervalMs: r.int('AGENT_SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),
     },
     bullBoard: bullBoard(r),
+    metrics: {
+      maxTaskTypes: r.int('METRICS_MAX_TASK_TYPES', 50, 1, 1000),
+    },
   });
   r.throwIfInvalid();
   return config;

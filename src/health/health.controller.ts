@@ -1,13 +1,22 @@
 import { Controller, Get, Res, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../common/decorators/public.decorator';
+import { HealthCheckDto, HealthIndicatorDto, LivenessDto } from './dto/health-check.dto';
+import { QueueHealthIndicator } from './queue.health';
 import { RedisHealthIndicator } from './redis.health';
 
 /** Probes for orchestrators: public, unversioned, never rate limited, cheap enough to poll every second. */
 @ApiTags('health')
+@ApiExtraModels(HealthIndicatorDto)
 @Public()
 @SkipThrottle({ default: true })
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
@@ -16,18 +25,22 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly queue: QueueHealthIndicator,
   ) {}
 
   @Get()
-  @ApiOkResponse({ description: '{ status: "ok", info: { database, redis } }' })
+  @ApiOperation({ summary: 'Readiness: every dependency is reachable' })
+  @ApiOkResponse({ type: HealthCheckDto, description: 'Every dependency is up' })
   @ApiServiceUnavailableResponse({
-    description: '{ status: "error", error: { <dependency>: ... } }',
+    type: HealthCheckDto,
+    description: 'A dependency is down; error names it',
   })
   async readiness(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
     try {
       return await this.health.check([
         () => this.database.pingCheck('database', { timeout: 1000 }),
         () => this.redis.pingCheck('redis'),
+        () => this.queue.pingCheck('queue'),
       ]);
     } catch (error) {
       // Probes and dashboards read Terminus' own body (status "error", the failed dependency named),
@@ -39,7 +52,8 @@ export class HealthController {
   }
 
   @Get('live')
-  @ApiOkResponse({ description: 'The process is running' })
+  @ApiOperation({ summary: 'Liveness: the process is running' })
+  @ApiOkResponse({ type: LivenessDto, description: 'The process is running' })
   liveness(): { status: 'ok' } {
     return { status: 'ok' };
   }

@@ -1,5 +1,5 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
@@ -26,16 +26,22 @@ export async function startApp(overrides: Record<string, string> = {}): Promise<
   };
 }
 
-let ipCounter = 0;
+const usedIps = new Set<string>();
 
 /**
- * A client address no other test uses (TEST-NET-3 and friends, by worker and counter), so the
- * per-IP auth rate limit of one test never spills into another.
+ * A client address no other test of the run uses, so the per-IP auth rate limit of one test never
+ * spills into another. Drawn at random from 10.0.0.0/8 rather than counted: every spec file gets a
+ * fresh module registry (a counter would restart at 1 in each file of a worker) while all of them
+ * share the run's rate-limit counters in Redis.
  */
 export function uniqueIp(): string {
-  ipCounter += 1;
-  const worker = Number(process.env.JEST_WORKER_ID ?? 1);
-  return `10.${worker}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
+  let ip: string;
+  do {
+    const n = randomInt(1, 2 ** 24 - 1);
+    ip = `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`;
+  } while (usedIps.has(ip));
+  usedIps.add(ip);
+  return ip;
 }
 
 export function uniqueName(prefix = 'user'): string {

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
-import { AUTH_THROTTLER } from '../rate-limits';
+import { AUTH_THROTTLER, clientAddress } from '../rate-limits';
 
 /**
  * Rate limits with counters in Redis, shared by every instance.
@@ -21,7 +21,7 @@ export class ThrottleGuard extends ThrottlerGuard {
   /** The general limit counts per user when the caller is authenticated, per client IP otherwise. */
   protected override getTracker(request: Request): Promise<string> {
     const user = request.user as AuthenticatedUser | undefined;
-    return Promise.resolve(user ? `user:${user.id}` : `ip:${request.ip}`);
+    return Promise.resolve(user ? `user:${user.id}` : clientAddress(request.ip));
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {

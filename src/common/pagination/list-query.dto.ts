@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -12,16 +12,18 @@ function toNumber(value: unknown): unknown {
 
 /** skip/limit/cursor, shared by every list endpoint. A limit over the maximum is clamped, not refused. */
 export class ListQueryDto {
-  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Items to skip' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Items to skip' })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => toNumber(value))
   @IsInt()
   @Min(0)
-  skip = 0;
+  // PostgreSQL's OFFSET is a bigint; anything beyond exact JavaScript integers is refused here.
+  @Max(Number.MAX_SAFE_INTEGER)
+  skip: number = 0;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
-    maximum: MAX_LIMIT,
     default: DEFAULT_LIMIT,
     description: `Page size; values over ${MAX_LIMIT} are clamped to ${MAX_LIMIT}`,
   })
@@ -32,7 +34,7 @@ export class ListQueryDto {
   })
   @IsInt()
   @Min(1)
-  limit = DEFAULT_LIMIT;
+  limit: number = DEFAULT_LIMIT;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
   @IsOptional()

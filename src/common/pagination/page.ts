@@ -16,6 +16,13 @@ interface CursorPosition {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Exactly what Date#toISOString writes for the years PostgreSQL and JavaScript share (1-9999). */
+const ISO_INSTANT = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Cursors are made by encodeCursor: anything else, however plausible, was not made by this API. */
+function isCursorInstant(at: unknown): at is string {
+  return typeof at === 'string' && ISO_INSTANT.test(at) && new Date(at).toISOString() === at;
+}
 
 function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.at, position.id])).toString('base64url');
@@ -24,12 +31,7 @@ function encodeCursor(position: CursorPosition): string {
 function decodeCursor(cursor: string): CursorPosition {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (
-      typeof at === 'string' &&
-      !Number.isNaN(Date.parse(at)) &&
-      typeof id === 'string' &&
-      UUID.test(id)
-    ) {
+    if (isCursorInstant(at) && typeof id === 'string' && UUID.test(id)) {
       return { at, id };
     }
   } catch {

@@ -1,0 +1,387 @@
+/**
+ * Task pipeline throughput: tasks submitted over HTTP, stored, queued, dispatched over signed HTTP
+ * to a loopback no-op agent, and recorded as completed (with their audit rows), end to end; and, on
+ * the same Redis, the ceiling of bare Bull (queue.add + a no-op processor) for the same N.
+ *
+ *   npm run bench:tasks                      2000 tasks
+ *   npm run bench:tasks -- 5000              (or TASKS=5000)
+ *   SUBMIT_CONCURRENCY=64 TASK_WORKER_CONCURRENCY=100 BENCH_TOPOLOGY=split npm run bench:tasks
+ *
+ * BENCH_TOPOLOGY=single (default) runs the application (APP_ROLE=all) in this process, as the e2e
+ * tests do; split runs one APP_ROLE=api and one APP_ROLE=worker process (node src/main.ts under
+ * ts-node), as a deployment would. Either way the database and Redis prefix are throwaway ones.
+ */
+import Bull from 'bull';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import { loadConfig } from '../src/config/app-config';
+import { bullRootOptions } from '../src/queue/queue.module';
+import { PRIORITY_RANK, QueueName } from '../src/tasks/tasks.queue';
+import { startApp, TestApp, uniqueName } from '../test/support/app';
+import globalSetup from '../test/support/global-setup';
+import globalTeardown from '../test/support/global-teardown';
+
+const N = Number(process.argv[2] ?? process.env.TASKS ?? 2000);
+const SUBMIT_CONCURRENCY = Number(process.env.SUBMIT_CONCURRENCY ?? 64);
+const WORKER_CONCURRENCY = Number(process.env.TASK_WORKER_CONCURRENCY ?? 50);
+const TOPOLOGY = process.env.BENCH_TOPOLOGY ?? 'single';
+
+const APP_ENV = {
+  AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1',
+  TASK_WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+  THROTTLE_DEFAULT_LIMIT: '10000000',
+  THROTTLE_AUTH_LIMIT: '1000',
+  AGENT_HEARTBEAT_TTL_S: '3600',
+  DB_POOL_MAX: process.env.DB_POOL_MAX ?? '20',
+  LOG_LEVEL: 'silent',
+};
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: SUBMIT_CONCURRENCY });
+
+function call(
+  base: string,
+  method: string,
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${base}${path}`,
+      {
+        method,
+        agent: keepAlive,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          'x-forwarded-for': '10.99.0.1',
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** The agent: answers every dispatch at once with a result, verifying nothing. */
+async function startNoopAgent(): Promise<{
+  url: string;
+  server: http.Server;
+  count: () => number;
+}> {
+  let received = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":{"ok":true}}');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/run`, server, count: () => received };
+}
+
+/**
+ * CPU seconds used so far by processes whose command line matches, read from /proc (Linux only;
+ * zero elsewhere).
+ */
+function cpuSeconds(pattern: string): number {
+  let pids: string[];
+  try {
+    pids = execFileSync('pgrep', ['-f', pattern]).toString().trim().split('\n').filter(Boolean);
+  } catch {
+    return 0;
+  }
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      // utime and stime are fields 14 and 15 (1-based); here offset by the 2 skipped.
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
+interface CpuSnapshot {
+  postgres: number;
+  redis: number;
+  node: number;
+}
+
+function cpuSnapshot(children: ChildProcess[]): CpuSnapshot {
+  const own = process.cpuUsage();
+  const childSeconds = children.reduce((sum, child) => {
+    try {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return sum + (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return sum;
+    }
+  }, 0);
+  return {
+    // The backends serving this run's database (their process title names it): other users of
+    // the same PostgreSQL are not counted, nor is its shared WAL writer.
+    postgres: cpuSeconds(`postgres: .* ${new URL(process.env.DATABASE_URL!).pathname.slice(1)} `),
+    redis: cpuSeconds('redis-server'),
+    node: (own.user + own.system) / 1e6 + childSeconds,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Runs `work` for 0..n-1 with at most `concurrency` in flight. */
+async function pool(n: number, concurrency: number, work: (i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
+}
+
+function spawnRole(role: 'api' | 'worker', port: number): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'src', 'main.ts')],
+    {
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, ...APP_ENV, APP_ROLE: role, HOST: '127.0.0.1', PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+}
+
+async function waitUntilUp(base: string): Promise<void> {
+  for (let i = 0; i < 600; i += 1) {
+    try {
+      if ((await call(base, 'GET', '/health/live', undefined)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${base} did not come up`);
+}
+
+interface PipelineResult {
+  seconds: number;
+  latencies: number[];
+}
+
+async function runPipeline(
+  base: string,
+  token: string,
+  completions: Bull.Queue,
+): Promise<PipelineResult> {
+  const submittedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let lastCompletion = 0;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const early = new Map<string, number>();
+  completions.on('global:completed', (jobId: string) => {
+    const now = performance.now();
+    const at = submittedAt.get(jobId);
+    if (at === undefined) {
+      early.set(jobId, now);
+      return;
+    }
+    latencies.push(now - at);
+    lastCompletion = now;
+    if (latencies.length === N) resolveDone();
+  });
+  await completions.isReady();
+  // Subscriptions are asynchronous: wait until the completion events are actually arriving.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+
+  const started = performance.now();
+  await pool(N, SUBMIT_CONCURRENCY, async (i) => {
+    const before = performance.now();
+    const response = await call(
+      base,
+      'POST',
+      '/api/v1/tasks',
+      { name: `bench-${i}`, taskType: 'noop', parameters: { i } },
+      token,
+    );
+    if (response.status !== 201) throw new Error(`create answered ${response.status}`);
+    const id = response.body.id as string;
+    submittedAt.set(id, before);
+    const finished = early.get(id);
+    if (finished !== undefined) {
+      latencies.push(finished - before);
+      lastCompletion = Math.max(lastCompletion, finished);
+      if (latencies.length === N) resolveDone();
+    }
+  });
+  const submitted = performance.now();
+  const timeout = setTimeout(() => resolveDone(), 120_000);
+  await done;
+  clearTimeout(timeout);
+  if (latencies.length < N) throw new Error(`only ${latencies.length}/${N} tasks completed`);
+  console.log(
+    `  submitted ${N} in ${((submitted - started) / 1000).toFixed(2)} s (${Math.round(N / ((submitted - started) / 1000))}/s over HTTP)`,
+  );
+  return { seconds: (lastCompletion - started) / 1000, latencies };
+}
+
+/** The ceiling: bare Bull on the same Redis, same N, same concurrency, same job options. */
+async function bareBull(prefix: string): Promise<number> {
+  const config = loadConfig({ ...process.env, REDIS_KEY_PREFIX: `${prefix}-bare` });
+  const queue = new Bull('bare', bullRootOptions(config).url!, bullRootOptions(config));
+  let completed = 0;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  queue.on('completed', () => {
+    completed += 1;
+    if (completed === N) resolveDone();
+  });
+  void queue.process(WORKER_CONCURRENCY, async () => undefined);
+  await queue.isReady();
+  const started = performance.now();
+  await pool(N, SUBMIT_CONCURRENCY, async () => {
+    await queue.add(
+      { taskId: randomUUID() },
+      {
+        jobId: randomUUID(),
+        attempts: 3,
+        priority: PRIORITY_RANK.normal,
+        removeOnComplete: true,
+        removeOnFail: false,
+      },
+    );
+  });
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  await queue.close();
+  return N / seconds;
+}
+
+async function main(): Promise<void> {
+  await globalSetup();
+  const agent = await startNoopAgent();
+  const children: ChildProcess[] = [];
+  let app: TestApp | undefined;
+  const completions = new Bull(QueueName.Tasks, bullRootOptions(loadConfig(process.env)).url!, {
+    ...bullRootOptions(loadConfig(process.env)),
+  });
+  try {
+    let base: string;
+    if (TOPOLOGY === 'split') {
+      const port = 3290;
+      children.push(spawnRole('api', port), spawnRole('worker', port + 1));
+      base = `http://127.0.0.1:${port}`;
+      await waitUntilUp(base);
+      await waitUntilUp(`http://127.0.0.1:${port + 1}`);
+    } else {
+      app = await startApp({ ...APP_ENV, APP_ROLE: 'all' });
+      await app.app.listen(0, '127.0.0.1');
+      base = (await app.app.getUrl()).replace('[::1]', '127.0.0.1');
+    }
+
+    const username = uniqueName('bench');
+    const registered = await call(base, 'POST', '/api/v1/auth/register', {
+      username,
+      email: `${username}@example.com`,
+      password: 'correct horse battery staple',
+    });
+    const token = registered.body.accessToken as string;
+    const created = await call(
+      base,
+      'POST',
+      '/api/v1/agents',
+      { name: 'noop', capabilities: ['noop'], endpointUrl: agent.url, maxConcurrency: 1000 },
+      token,
+    );
+    if (created.status !== 201) throw new Error(`agent: ${JSON.stringify(created.body)}`);
+    await call(base, 'POST', `/api/v1/agents/${created.body.id as string}/heartbeat`, {}, token);
+
+    console.log(
+      `Task pipeline: ${N} tasks, ${SUBMIT_CONCURRENCY} concurrent submitters, worker concurrency ${WORKER_CONCURRENCY}, topology ${TOPOLOGY}`,
+    );
+    const cpuBefore = cpuSnapshot(children);
+    const result = await runPipeline(base, token, completions);
+    const cpuAfter = cpuSnapshot(children);
+    const sorted = [...result.latencies].sort((a, b) => a - b);
+    const pipelineRate = N / result.seconds;
+    console.log(
+      `  end to end: ${pipelineRate.toFixed(0)} tasks/s (first submit to last completion ${result.seconds.toFixed(2)} s)`,
+    );
+    console.log(
+      `  submit-to-complete latency: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`,
+    );
+
+    const perTask = (key: keyof CpuSnapshot) =>
+      `${(((cpuAfter[key] - cpuBefore[key]) * 1000) / N).toFixed(2)} ms`;
+    console.log(
+      `  CPU per task: node (${TOPOLOGY === 'split' ? 'api + worker' : 'app'} + bench client + agent) ${perTask('node')}, postgres ${perTask('postgres')}, redis ${perTask('redis')}; the machine has ${availableParallelism()} cores`,
+    );
+
+    const db = new Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ status: string; count: number }>(
+        `SELECT status, count(*)::int AS count FROM tasks GROUP BY status`,
+      );
+      const audit = await db.query<{ action: string; count: number }>(
+        `SELECT action, count(*)::int AS count FROM audit_logs WHERE action LIKE 'task.%' GROUP BY action ORDER BY action`,
+      );
+      console.log(
+        `  tasks: ${rows.map((r) => `${r.status} ${r.count}`).join(', ')}; audit: ${audit.rows.map((r) => `${r.action} ${r.count}`).join(', ')}; agent saw ${agent.count()} requests`,
+      );
+    } finally {
+      await db.end();
+    }
+
+    const ceiling = await bareBull(process.env.REDIS_KEY_PREFIX!);
+    console.log(
+      `  bare Bull ceiling (add + no-op processor, same Redis): ${ceiling.toFixed(0)} jobs/s`,
+    );
+    console.log(`  pipeline / bare Bull: ${((100 * pipelineRate) / ceiling).toFixed(0)}%`);
+  } finally {
+    await completions.close();
+    for (const child of children) child.kill('SIGTERM');
+    for (const child of children) {
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    }
+    await app?.close();
+    agent.server.closeAllConnections();
+    agent.server.close();
+    keepAlive.destroy();
+    await globalTeardown();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

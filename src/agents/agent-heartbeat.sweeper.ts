@@ -1,0 +1,45 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { AgentsService } from './agents.service';
+
+/**
+ * Sets agents whose heartbeat is older than AGENT_HEARTBEAT_TTL_S to inactive, every
+ * AGENT_SWEEP_INTERVAL_MS, in processes that run workers. Each sweep is one idempotent UPDATE,
+ * so any number of instances may sweep at once.
+ */
+@Injectable()
+export class AgentHeartbeatSweeper implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(AgentHeartbeatSweeper.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly agents: AgentsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.role === 'api') return;
+    this.timer = setInterval(() => {
+      // A sweep slower than the interval is not stacked on by the next one.
+      this.running ??= this.sweep().finally(() => (this.running = undefined));
+    }, this.config.agents.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Before the connection pool closes: stop the timer and let a sweep under way finish. */
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  async sweep(): Promise<void> {
+    try {
+      const expired = await this.agents.expireHeartbeats(this.config.agents.heartbeatTtlS);
+      if (expired > 0) this.logger.log(`Set ${expired} agent(s) inactive: heartbeat expired`);
+    } catch (error) {
+      this.logger.error({ err: error }, 'Agent heartbeat sweep failed');
+    }
+  }
+}

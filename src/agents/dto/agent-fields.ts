@@ -1,0 +1,134 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateBy,
+  ValidationOptions,
+} from 'class-validator';
+import { AGENT_PROTOCOLS } from '../entities/agent.entity';
+
+/** The validation and documentation of each writable agent field, shared by create and update. */
+
+export const MAX_CAPABILITIES = 100;
+export const CAPABILITY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+export const MAX_CONFIG_BYTES = 64 * 1024;
+const MAX_CONFIG_DEPTH = 10;
+
+function depth(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const children = Object.values(value as Record<string, unknown>);
+  return 1 + (children.length ? Math.max(...children.map(depth)) : 0);
+}
+
+/** A JSON object of bounded size and nesting, so one agent cannot bloat every read of the table. */
+export function IsBoundedJsonObject(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isBoundedJsonObject',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Buffer.byteLength(JSON.stringify(value)) <= MAX_CONFIG_BYTES &&
+          depth(value) <= MAX_CONFIG_DEPTH,
+        defaultMessage: () =>
+          `config must be a JSON object of at most ${MAX_CONFIG_BYTES} bytes and ${MAX_CONFIG_DEPTH} levels`,
+      },
+    },
+    options,
+  );
+}
+
+export const NameField = (required: boolean) =>
+  applyDecorators(
+    (required ? ApiProperty : ApiPropertyOptional)({
+      minLength: 1,
+      maxLength: 100,
+      example: 'summariser-eu-1',
+    }),
+    IsString(),
+    Length(1, 100),
+  );
+
+export const DescriptionField = () =>
+  applyDecorators(
+    ApiPropertyOptional({ maxLength: 1000, nullable: true, type: String }),
+    IsString(),
+    MaxLength(1000),
+  );
+
+export const CapabilitiesField = (required: boolean) =>
+  applyDecorators(
+    (required ? ApiProperty : ApiPropertyOptional)({
+      type: [String],
+      minItems: 1,
+      maxItems: MAX_CAPABILITIES,
+      uniqueItems: true,
+      description: 'Task types this agent accepts (each 1-100 of letters, digits, . _ : / -)',
+      example: ['summarize', 'translate'],
+    }),
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(MAX_CAPABILITIES),
+    ArrayUnique(),
+    IsString({ each: true }),
+    MinLength(1, { each: true }),
+    MaxLength(100, { each: true }),
+    Matches(CAPABILITY_PATTERN, {
+      each: true,
+      message: 'each capability may hold only letters, digits, ".", "_", ":", "/" and "-"',
+    }),
+  );
+
+export const EndpointUrlField = (required: boolean) =>
+  applyDecorators(
+    (required ? ApiProperty : ApiPropertyOptional)({
+      maxLength: 2048,
+      format: 'uri',
+      example: 'https://agents.example.com/run',
+      description:
+        'http(s) URL; link-local and metadata addresses are refused, non-public ones need the allow-list',
+    }),
+    IsString(),
+    Length(1, 2048),
+  );
+
+export const ProtocolField = () =>
+  applyDecorators(
+    ApiPropertyOptional({ enum: AGENT_PROTOCOLS, default: 'http' }),
+    IsIn(AGENT_PROTOCOLS),
+  );
+
+export const MaxConcurrencyField = () =>
+  applyDecorators(
+    ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1 }),
+    IsInt(),
+    Min(1),
+    Max(1000),
+  );
+
+export const ConfigField = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: true,
+      default: {},
+      description: `Free-form agent settings, at most ${MAX_CONFIG_BYTES} bytes`,
+    }),
+    IsObject(),
+    IsBoundedJsonObject(),
+  );

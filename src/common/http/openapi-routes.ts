@@ -1,0 +1,53 @@
+import { INestApplication, Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { IS_PUBLIC } from '../decorators/public.decorator';
+import { Role, ROLES_KEY } from '../decorators/roles.decorator';
+
+/** @SkipThrottle({ default: true }) stores this key; @nestjs/throttler does not export its constants. */
+const SKIP_DEFAULT_THROTTLE = 'THROTTLER:SKIPdefault';
+
+/** Who may call a route and how, as the global guards will decide it. */
+export interface RouteAccess {
+  handlerName: string;
+  isPublic: boolean;
+  roles: readonly Role[];
+  throttled: boolean;
+}
+
+/** Swagger's operationId of a handler: `authRegister` for AuthController.register. */
+export function operationIdOf(controllerName: string, handlerName: string): string {
+  const controller = controllerName.replace(/Controller$/, '');
+  const head = controller.charAt(0).toLowerCase() + controller.slice(1);
+  return `${head}${handlerName.charAt(0).toUpperCase()}${handlerName.slice(1)}`;
+}
+
+/**
+ * Every route handler of the application by operationId, with the access rules read from the same
+ * metadata, with the same precedence (handler over controller), as the JWT, roles and throttle
+ * guards. The document is completed from this, so it cannot disagree with what the guards do.
+ */
+export function routeAccessByOperationId(app: INestApplication): Map<string, RouteAccess> {
+  const reflector = new Reflector();
+  const scanner = new MetadataScanner();
+  const routes = new Map<string, RouteAccess>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as Type<unknown> | null;
+      if (typeof controller !== 'function') continue;
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const handlerName of scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[handlerName] as (...args: unknown[]) => unknown;
+        if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
+        const targets = [handler, controller];
+        routes.set(operationIdOf(controller.name, handlerName), {
+          handlerName,
+          isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+          roles: reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [],
+          throttled: reflector.getAllAndOverride<boolean>(SKIP_DEFAULT_THROTTLE, targets) !== true,
+        });
+      }
+    }
+  }
+  return routes;
+}

@@ -1,0 +1,86 @@
+import { ArgumentMetadata } from '@nestjs/common';
+import { IsInt, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ListQueryDto } from '../pagination/list-query.dto';
+import { ValidationFailedException } from './problem';
+import { createValidationPipe } from './validation';
+
+class NoteDto {
+  @IsString()
+  @MaxLength(20)
+  title: string;
+
+  @IsOptional()
+  @IsInt()
+  pages?: number;
+}
+
+const body: ArgumentMetadata = { type: 'body', metatype: NoteDto };
+
+async function errorsOf(value: unknown, metadata: ArgumentMetadata = body) {
+  try {
+    await createValidationPipe().transform(value, metadata);
+  } catch (error) {
+    if (error instanceof ValidationFailedException) return error.errors;
+    throw error;
+  }
+  throw new Error('the pipe accepted the value');
+}
+
+describe('createValidationPipe', () => {
+  it('answers a DTO instance for a valid body', async () => {
+    const note = await createValidationPipe().transform({ title: 'ok', pages: 3 }, body);
+    expect(note).toBeInstanceOf(NoteDto);
+  });
+
+  it('lists every failing field', async () => {
+    expect(await errorsOf({ title: 5, pages: 'x' })).toEqual([
+      { field: 'title', message: expect.stringContaining('title') },
+      { field: 'title', message: expect.stringContaining('title') },
+      { field: 'pages', message: 'pages must be an integer number' },
+    ]);
+  });
+
+  it('refuses unknown properties (no mass assignment)', async () => {
+    expect(await errorsOf({ title: 'ok', role: 'admin' })).toEqual([
+      { field: 'role', message: 'property role should not exist' },
+    ]);
+  });
+
+  it.each([
+    ['a body field', { title: 'a\u0000b' }, body, 'title'],
+    ['a property name', { title: 'ok', 'x\u0000': 1 }, body, 'x\u0000'],
+    ['a query value', { cursor: 'x\u0000' }, { type: 'query', metatype: ListQueryDto }, 'cursor'],
+    ['a route parameter', 'a\u0000', { type: 'param', data: 'id', metatype: String }, 'id'],
+  ] as [string, unknown, ArgumentMetadata, string][])(
+    'refuses a NUL character in %s (PostgreSQL cannot take it)',
+    async (_case, value, metadata, field) => {
+      expect(await errorsOf(value, metadata)).toEqual([
+        { field, message: `${field} must not contain NUL characters` },
+      ]);
+    },
+  );
+
+  it('leaves custom parameter decorators alone', async () => {
+    const client = { userAgent: 'x\u0000' };
+    await expect(
+      createValidationPipe().transform(client, { type: 'custom', metatype: Object }),
+    ).resolves.toBe(client);
+  });
+
+  it.each([
+    [{ skip: '-1' }, 'skip'],
+    [{ skip: '1e20' }, 'skip'],
+    [{ limit: '0' }, 'limit'],
+  ])('refuses list query %j', async (query, field) => {
+    const errors = await errorsOf(query, { type: 'query', metatype: ListQueryDto });
+    expect(errors.map((e) => e.field)).toEqual([field]);
+  });
+
+  it('clamps a list limit over 1000 and keeps defaults', async () => {
+    const query = (await createValidationPipe().transform(
+      { limit: '5000' },
+      { type: 'query', metatype: ListQueryDto },
+    )) as ListQueryDto;
+    expect(query).toMatchObject({ skip: 0, limit: 1000 });
+  });
+});

@@ -1,0 +1,79 @@
+import { JsonValue } from '../common/json';
+
+/** Replies larger than this are refused (API.md), counted while the body streams in. */
+export const MAX_REPLY_BYTES = 1024 * 1024;
+
+/** What came back from one request to an agent, before any interpretation. */
+export type AgentReply =
+  | { kind: 'response'; status: number; body: Buffer; oversized: boolean }
+  | { kind: 'timeout'; timeoutMs: number }
+  | { kind: 'network'; code?: string; message: string }
+  | { kind: 'aborted'; reason: string };
+
+export type DispatchOutcome =
+  | { outcome: 'succeeded'; httpStatus: number; result: JsonValue }
+  | { outcome: 'retryable_error' | 'permanent_error'; httpStatus: number | null; error: string };
+
+export function retryable(error: string, httpStatus: number | null = null): DispatchOutcome {
+  return { outcome: 'retryable_error', httpStatus, error };
+}
+
+export function permanent(error: string, httpStatus: number | null = null): DispatchOutcome {
+  return { outcome: 'permanent_error', httpStatus, error };
+}
+
+/** 408, 429 and 5xx may succeed later; every other non-2xx answer never will. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8')) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * API.md "How a task runs": 2xx with a JSON object holding `result` completes the task; 408, 429,
+ * 5xx, timeouts and connection errors are retried; any other answer (other 4xx, redirects, a 2xx
+ * that is not JSON, has no `result` or is over 1 MiB) fails the task at once.
+ */
+export function classifyReply(reply: AgentReply): DispatchOutcome {
+  switch (reply.kind) {
+    case 'timeout':
+      return retryable(`the agent did not answer within ${reply.timeoutMs} ms`);
+    case 'network':
+      return retryable(`could not reach the agent (${reply.code ?? reply.message})`);
+    case 'aborted':
+      return retryable(reply.reason);
+    case 'response':
+      break;
+  }
+  const { status } = reply;
+  if (status < 200 || status >= 300) {
+    if (isRetryableStatus(status)) return retryable(`the agent answered HTTP ${status}`, status);
+    if (status >= 300 && status < 400) {
+      return permanent(`the agent answered HTTP ${status}; redirects are not followed`, status);
+    }
+    return permanent(`the agent answered HTTP ${status}`, status);
+  }
+  if (reply.oversized) {
+    return permanent(`the agent's reply is larger than ${MAX_REPLY_BYTES} bytes`, status);
+  }
+  const parsed = parseJson(reply.body);
+  if (!parsed.ok) return permanent("the agent's reply is not JSON", status);
+  const value = parsed.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return permanent("the agent's reply is not a JSON object", status);
+  }
+  if (!Object.prototype.hasOwnProperty.call(value, 'result')) {
+    return permanent('the agent\'s reply has no "result"', status);
+  }
+  return {
+    outcome: 'succeeded',
+    httpStatus: status,
+    result: (value as { result: JsonValue }).result,
+  };
+}

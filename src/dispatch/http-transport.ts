@@ -1,0 +1,110 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { AgentReply, MAX_REPLY_BYTES } from './classify';
+
+export interface HttpDispatchRequest {
+  url: URL;
+  /** Answers every DNS lookup with the address the SSRF policy checked (no rebinding). */
+  lookup: LookupFunction;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  /** Aborts the request early, e.g. when the worker shuts down. */
+  signal?: AbortSignal;
+  abortReason?: string;
+}
+
+const SOCKET_POOL = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' };
+
+/**
+ * POSTs one JSON body and reads the reply within a deadline, never more than MAX_REPLY_BYTES and
+ * never following a redirect. Resolves with what happened; never rejects.
+ */
+export class HttpTransport {
+  private readonly httpAgent = new http.Agent(SOCKET_POOL as http.AgentOptions);
+  private readonly httpsAgent = new https.Agent(SOCKET_POOL as https.AgentOptions);
+
+  send(request: HttpDispatchRequest): Promise<AgentReply> {
+    return new Promise<AgentReply>((resolve) => {
+      const controller = new AbortController();
+      let settled = false;
+      const settle = (reply: AgentReply) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        request.signal?.removeEventListener('abort', onAbort);
+        resolve(reply);
+      };
+      const timer = setTimeout(() => {
+        settle({ kind: 'timeout', timeoutMs: request.timeoutMs });
+        controller.abort();
+      }, request.timeoutMs);
+      const onAbort = () => {
+        settle({ kind: 'aborted', reason: request.abortReason ?? 'the dispatch was aborted' });
+        controller.abort();
+      };
+      if (request.signal?.aborted) return onAbort();
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+
+      const { url } = request;
+      const secure = url.protocol === 'https:';
+      const outgoing = (secure ? https : http).request(
+        {
+          protocol: url.protocol,
+          // URL keeps IPv6 literals in brackets; the socket layer wants the bare address.
+          hostname: url.hostname.replace(/^\[|\]$/g, ''),
+          port: url.port || (secure ? 443 : 80),
+          path: `${url.pathname}${url.search}`,
+          method: 'POST',
+          headers: {
+            ...request.headers,
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(request.body)),
+          },
+          agent: secure ? this.httpsAgent : this.httpAgent,
+          lookup: request.lookup,
+          signal: controller.signal,
+        },
+        (response) => {
+          const status = response.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            // Only a 2xx body matters; dropping the socket is cheaper than draining a large error.
+            settle({ kind: 'response', status, body: Buffer.alloc(0), oversized: false });
+            outgoing.destroy();
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_REPLY_BYTES) {
+              settle({ kind: 'response', status, body: Buffer.alloc(0), oversized: true });
+              outgoing.destroy();
+              return;
+            }
+            chunks.push(chunk);
+          });
+          response.on('end', () =>
+            settle({ kind: 'response', status, body: Buffer.concat(chunks), oversized: false }),
+          );
+          response.on('error', (error: NodeJS.ErrnoException) =>
+            settle({ kind: 'network', code: error.code, message: error.message }),
+          );
+          response.on('aborted', () =>
+            settle({ kind: 'network', code: 'ECONNRESET', message: 'the reply was cut off' }),
+          );
+        },
+      );
+      outgoing.on('error', (error: NodeJS.ErrnoException) =>
+        settle({ kind: 'network', code: error.code, message: error.message }),
+      );
+      outgoing.end(request.body);
+    });
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}

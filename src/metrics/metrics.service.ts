@@ -1,0 +1,63 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter, Histogram } from 'prom-client';
+import { AppConfig } from '../config/app-config';
+import { BoundedLabelValues } from './bounded-label';
+import { Metric } from './metric-definitions';
+
+export type TaskCountedStatus = 'created' | 'completed' | 'failed' | 'cancelled';
+export type DispatchOutcome = 'succeeded' | 'retryable_error' | 'permanent_error';
+
+const DISPATCH_OUTCOMES: readonly DispatchOutcome[] = [
+  'succeeded',
+  'retryable_error',
+  'permanent_error',
+];
+
+type HttpLabels = 'method' | 'route' | 'status';
+
+/** What the rest of the application counts: HTTP requests, tasks, dispatch attempts. */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  private readonly taskTypes: BoundedLabelValues;
+
+  constructor(
+    @InjectMetric(Metric.HttpRequests) private readonly httpRequests: Counter<HttpLabels>,
+    @InjectMetric(Metric.HttpDuration) private readonly httpDuration: Histogram<HttpLabels>,
+    @InjectMetric(Metric.Tasks) private readonly tasks: Counter<'status' | 'type'>,
+    @InjectMetric(Metric.DispatchDuration)
+    private readonly dispatchDuration: Histogram<'outcome'>,
+    config: AppConfig,
+  ) {
+    this.taskTypes = new BoundedLabelValues(config.metrics.maxTaskTypes);
+  }
+
+  /**
+   * Every outcome has a series from the start, so rate() over it is 0 rather than absent. Only
+   * missing series are created: another app of the same process may have observed some already.
+   */
+  async onModuleInit(): Promise<void> {
+    const { values } = await this.dispatchDuration.get();
+    const present = new Set(values.map((value) => value.labels.outcome));
+    for (const outcome of DISPATCH_OUTCOMES) {
+      if (!present.has(outcome)) this.dispatchDuration.zero({ outcome });
+    }
+  }
+
+  /** One answered HTTP request; `route` is the route template, never the raw path. */
+  httpObserved(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, seconds);
+  }
+
+  /** A task was created or reached a final status. */
+  taskCounted(status: TaskCountedStatus, type: string): void {
+    this.tasks.inc({ status, type: this.taskTypes.label(type) });
+  }
+
+  /** One dispatch attempt finished after `seconds`. */
+  dispatchObserved(outcome: DispatchOutcome, seconds: number): void {
+    this.dispatchDuration.observe({ outcome }, seconds);
+  }
+}

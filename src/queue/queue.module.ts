@@ -1,0 +1,31 @@
+import { BullModule, BullRootModuleOptions } from '@nestjs/bull';
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+
+/**
+ * Shared by every queue: the Redis of the configuration (host, port, credentials and database index
+ * from REDIS_URL), keys under REDIS_KEY_PREFIX.
+ *
+ * The command connection gives up on a command after one reconnection attempt, so a producer learns
+ * within about a second that Redis is down (and leaves the task to the reconciler) instead of
+ * waiting minutes in ioredis' offline queue. Bull itself sets the blocking and subscriber
+ * connections to wait forever, as it requires. (Bull closes only the connections it creates, hence
+ * options rather than a createClient factory.)
+ */
+export function bullRootOptions(config: AppConfig): BullRootModuleOptions {
+  return {
+    url: config.redis.url,
+    prefix: config.redis.keyPrefix,
+    redis: {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+      ...(new URL(config.redis.url).protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  };
+}
+
+@Module({
+  imports: [BullModule.forRootAsync({ inject: [AppConfig], useFactory: bullRootOptions })],
+})
+export class QueueModule {}

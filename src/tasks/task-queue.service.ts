@@ -1,0 +1,107 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { AppConfig } from '../config/app-config';
+import { QueueableTask, QueueName, QUEUES, TaskJobData } from './tasks.queue';
+
+/** A Redis call that does not answer by then is treated as failed: Redis is probably down. */
+const REDIS_DEADLINE_MS = 2000;
+
+export type EnqueueableTask = QueueableTask & Omit<TaskJobData, 'taskId'>;
+
+/** Where a task's job is, as far as the reconciler is concerned. */
+export type JobPresence =
+  /** No job (never added, Redis flushed) or a job that will never run again (failed, completed). */
+  | 'missing'
+  /** Waiting, delayed or paused: it will run. */
+  | 'queued'
+  /** Being processed by a worker that still holds its lock. */
+  | 'running'
+  /** Active but its lock lapsed: its worker died; Bull's stalled-job check will run it again. */
+  | 'stalled';
+
+function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${what}: Redis did not answer within ${REDIS_DEADLINE_MS} ms`)),
+        REDIS_DEADLINE_MS,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** The producer side of the tasks queue: the only code that adds, inspects or removes its jobs. */
+@Injectable()
+export class TaskQueue {
+  private readonly logger = new Logger(TaskQueue.name);
+
+  constructor(
+    @InjectQueue(QueueName.Tasks) private readonly queue: Queue<TaskJobData>,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Adds the task's job (a no-op when it exists: the job id is the task id). False when Redis could
+   * not take it; the task row is committed already and the reconciler will queue it later.
+   */
+  async enqueue(task: EnqueueableTask): Promise<boolean> {
+    const data: TaskJobData = {
+      taskId: task.id,
+      ownerId: task.ownerId,
+      taskType: task.taskType,
+      requestedAgentId: task.requestedAgentId,
+      timeoutMs: task.timeoutMs,
+    };
+    try {
+      await withDeadline(
+        this.queue.add(data, QUEUES[QueueName.Tasks].jobOptions(task, this.config)),
+        'enqueue',
+      );
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { err: error, taskId: task.id },
+        'Could not queue the task; the reconciler will queue it once Redis is reachable',
+      );
+      return false;
+    }
+  }
+
+  /** Replaces a job that will never run (failed, completed, half-flushed) with a fresh one. */
+  async requeue(task: EnqueueableTask): Promise<boolean> {
+    const job = await withDeadline(this.queue.getJob(task.id), 'getJob');
+    if (job) await withDeadline(job.remove(), 'remove');
+    return this.enqueue(task);
+  }
+
+  async presence(taskId: string): Promise<JobPresence> {
+    const job = await withDeadline(this.queue.getJob(taskId), 'getJob');
+    if (!job) return 'missing';
+    const state = await withDeadline(job.getState(), 'getState');
+    if (state === 'waiting' || state === 'delayed' || state === 'paused') return 'queued';
+    if (state === 'active') {
+      const locked = await withDeadline(
+        this.queue.client.exists(`${this.queue.toKey(taskId)}:lock`),
+        'lock check',
+      );
+      return locked ? 'running' : 'stalled';
+    }
+    return 'missing';
+  }
+
+  /** Takes a cancelled task's job out of the queue unless a worker holds it (best effort). */
+  async discard(taskId: string): Promise<void> {
+    try {
+      const job = await withDeadline(this.queue.getJob(taskId), 'getJob');
+      if (job && !(await withDeadline(job.isActive(), 'isActive'))) {
+        await withDeadline(job.remove(), 'remove');
+      }
+    } catch (error) {
+      // The worker skips cancelled tasks anyway; this only saves it the trip.
+      this.logger.debug({ err: error, taskId }, 'Could not remove the job of a cancelled task');
+    }
+  }
+}

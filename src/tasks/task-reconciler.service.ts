@@ -1,0 +1,188 @@
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { TaskPriority } from './entities/task.entity';
+import { EnqueueableTask, TaskQueue } from './task-queue.service';
+import { TaskStateStore } from './task-state.store';
+
+/** Any fixed number: one reconciler at a time across every process sharing the database. */
+const RECONCILER_LOCK_ID = 0x796d7274; // "ymrt"
+/** Tasks looked at per pass and per kind; the next pass continues where this one stopped. */
+const BATCH_SIZE = 500;
+/** Redis round trips in flight at once while checking jobs. */
+const PARALLEL_CHECKS = 25;
+
+interface UnfinishedRow {
+  id: string;
+  owner_id: string;
+  task_type: string;
+  requested_agent_id: string | null;
+  priority: TaskPriority;
+  attempts: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  updated_at: Date;
+}
+
+export interface ReconcileReport {
+  /** False when another process held the reconciler lock. */
+  ran: boolean;
+  requeued: number;
+  interrupted: number;
+  failed: number;
+}
+
+function enqueueable(row: UnfinishedRow): EnqueueableTask {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    taskType: row.task_type,
+    requestedAgentId: row.requested_agent_id,
+    priority: row.priority,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+  };
+}
+
+async function inChunks<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += PARALLEL_CHECKS) {
+    await Promise.all(items.slice(i, i + PARALLEL_CHECKS).map(work));
+  }
+}
+
+/**
+ * The guarantee that an accepted task is never lost. Every TASK_RECONCILE_INTERVAL_MS, in processes
+ * that run workers:
+ * - a pending task without a live job (Redis was down at creation, a process died between commit
+ *   and enqueue, Redis lost its data) is queued again;
+ * - an in_progress task whose attempt outlived its timeout and whose job is gone is taken back: the
+ *   attempt is closed as interrupted, the agent slot given back, and the task queued again.
+ * A worker killed mid-dispatch whose job still exists is Bull's stalled-job check's business: the job
+ * runs again and that run closes the interrupted attempt (TaskStateStore.start).
+ * Re-queueing is idempotent (job id = task id) and a PostgreSQL advisory lock keeps concurrent
+ * reconcilers from doing the same work twice.
+ */
+@Injectable()
+export class TaskReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(TaskReconciler.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  /** Where the previous pass stopped in the pending backlog, so a long backlog is walked through. */
+  private pendingCursor: { at: Date; id: string } | null = null;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly queue: TaskQueue,
+    private readonly store: TaskStateStore,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      // A pass slower than the interval is not stacked on by the next one.
+      this.running ??= this.reconcile()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'Reconciliation failed'))
+        .finally(() => (this.running = undefined));
+    }, this.config.tasks.reconcileIntervalMs);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  async reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { ran: false, requeued: 0, interrupted: 0, failed: 0 };
+    const lockRunner = this.dataSource.createQueryRunner();
+    await lockRunner.connect();
+    try {
+      const [{ locked }] = (await lockRunner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        RECONCILER_LOCK_ID,
+      ])) as { locked: boolean }[];
+      if (!locked) return report;
+      report.ran = true;
+      try {
+        await this.requeueOrphans(report);
+        await this.recoverAbandoned(report);
+      } finally {
+        await lockRunner.query('SELECT pg_advisory_unlock($1)', [RECONCILER_LOCK_ID]);
+      }
+    } finally {
+      await lockRunner.release();
+    }
+    if (report.requeued || report.interrupted || report.failed) {
+      this.logger.warn(report, 'Reconciled tasks the queue had lost track of');
+    }
+    return report;
+  }
+
+  /** Pending tasks, quiet for longer than one interval, that have no job that will run. */
+  private async requeueOrphans(report: ReconcileReport): Promise<void> {
+    const cursor = this.pendingCursor;
+    const rows = await this.dataSource.query<UnfinishedRow[]>(
+      `SELECT id, owner_id, task_type, requested_agent_id, priority, attempts, max_attempts,
+              timeout_ms, updated_at
+         FROM tasks
+        WHERE status = 'pending'
+          AND updated_at < now() - $1 * interval '1 millisecond'
+          AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2, $3::uuid))
+        ORDER BY updated_at, id
+        LIMIT $4`,
+      [this.config.tasks.reconcileIntervalMs, cursor?.at ?? null, cursor?.id ?? null, BATCH_SIZE],
+    );
+    const last = rows[rows.length - 1];
+    this.pendingCursor = rows.length === BATCH_SIZE ? { at: last.updated_at, id: last.id } : null;
+    await inChunks(rows, async (row) => {
+      if ((await this.queue.presence(row.id)) !== 'missing') return;
+      if (row.attempts >= row.max_attempts) {
+        if (await this.store.failExhausted(row.id)) {
+          report.failed += 1;
+          this.metrics.taskCounted('failed', row.task_type);
+        }
+        return;
+      }
+      if (await this.queue.requeue(enqueueable(row))) report.requeued += 1;
+    });
+  }
+
+  /**
+   * In_progress tasks whose attempt has run longer than its timeout plus one lock duration (a
+   * live worker would have finished it by then) and whose job is gone.
+   */
+  private async recoverAbandoned(report: ReconcileReport): Promise<void> {
+    const rows = await this.dataSource.query<UnfinishedRow[]>(
+      `SELECT id, owner_id, task_type, requested_agent_id, priority, attempts, max_attempts,
+              timeout_ms, updated_at
+         FROM tasks
+        WHERE status = 'in_progress'
+          AND updated_at < now() - (COALESCE(timeout_ms, $1) + $2) * interval '1 millisecond'
+        ORDER BY updated_at, id
+        LIMIT $3`,
+      [this.config.tasks.dispatchTimeoutMs, this.config.tasks.lockDurationMs, BATCH_SIZE],
+    );
+    await inChunks(rows, async (row) => {
+      // A job that is queued or stalled runs again and closes the attempt itself; a running one
+      // belongs to a live worker.
+      if ((await this.queue.presence(row.id)) !== 'missing') return;
+      const recorded = await this.store.interrupt(row.id);
+      if (!recorded) return;
+      report.interrupted += 1;
+      if (recorded.status === 'failed') {
+        report.failed += 1;
+        this.metrics.taskCounted('failed', row.task_type);
+      } else if (await this.queue.requeue({ ...enqueueable(row), attempts: recorded.attempt })) {
+        report.requeued += 1;
+      }
+    });
+  }
+}

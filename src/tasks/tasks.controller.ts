@@ -1,0 +1,130 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Client, ClientContext } from '../common/decorators/client-context.decorator';
+import { AuthenticatedUser, CurrentUser } from '../common/decorators/current-user.decorator';
+import { ApiPage } from '../common/pagination/api-page.decorator';
+import { Page } from '../common/pagination/page';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { ListTasksDto } from './dto/list-tasks.dto';
+import { TaskAttemptListDto } from './dto/task-attempt.dto';
+import { TaskDto } from './dto/task.dto';
+import { TasksService } from './tasks.service';
+
+const TaskId = () =>
+  Param(
+    'id',
+    new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID.') }),
+  );
+
+/** Visible ASCII, as HTTP header values and the UUIDs clients usually send allow. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+function idempotencyKey(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!IDEMPOTENCY_KEY.test(value)) {
+    throw new BadRequestException(
+      'Idempotency-Key must be 1 to 200 visible ASCII characters (a UUID is a good choice).',
+    );
+  }
+  return value;
+}
+
+@ApiTags('tasks')
+@ApiBearerAuth()
+@Controller({ path: 'tasks', version: '1' })
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Submit a task',
+    description: 'Stored, then queued; a worker routes it to an agent (API.md "How a task runs").',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retrying with the same key returns the task the first request created (200)',
+  })
+  @ApiCreatedResponse({ type: TaskDto, description: 'Accepted: stored, then queued' })
+  @ApiOkResponse({
+    type: TaskDto,
+    description: 'The task created earlier with this Idempotency-Key',
+  })
+  async create(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() dto: CreateTaskDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Client() client: ClientContext,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TaskDto> {
+    const { task, created } = await this.tasks.create(user, dto, idempotencyKey(key), client);
+    if (!created) response.status(HttpStatus.OK);
+    return task;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List tasks' })
+  @ApiPage(TaskDto, 'Your tasks (every task for admins), newest first')
+  list(
+    @CurrentUser() user: AuthenticatedUser,
+    @Query() query: ListTasksDto,
+  ): Promise<Page<TaskDto>> {
+    return this.tasks.list(user, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a task' })
+  @ApiOkResponse({ type: TaskDto })
+  @ApiNotFoundResponse({ description: 'No such task, or not yours' })
+  get(@CurrentUser() user: AuthenticatedUser, @TaskId() id: string): Promise<TaskDto> {
+    return this.tasks.get(user, id);
+  }
+
+  @Post(':id/cancel')
+  @ApiOperation({ summary: 'Cancel a task' })
+  @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ type: TaskDto, description: 'The task, now cancelled' })
+  @ApiNotFoundResponse({ description: 'No such task, or not yours' })
+  @ApiConflictResponse({ description: 'The task already completed, failed or was cancelled' })
+  cancel(
+    @CurrentUser() user: AuthenticatedUser,
+    @TaskId() id: string,
+    @Client() client: ClientContext,
+  ): Promise<TaskDto> {
+    return this.tasks.cancel(user, id, client);
+  }
+
+  @Get(':id/attempts')
+  @ApiOperation({ summary: "List a task's attempts" })
+  @ApiOkResponse({ type: TaskAttemptListDto, description: 'Every attempt, oldest first' })
+  @ApiNotFoundResponse({ description: 'No such task, or not yours' })
+  attempts(
+    @CurrentUser() user: AuthenticatedUser,
+    @TaskId() id: string,
+  ): Promise<TaskAttemptListDto> {
+    return this.tasks.attempts(user, id);
+  }
+}

@@ -1,0 +1,67 @@
+import { AppConfig, loadConfig } from '../config/app-config';
+import {
+  DOUBLING_BACKOFF,
+  doublingBackoff,
+  PRIORITY_RANK,
+  QueueName,
+  QUEUES,
+  RetryableAttemptError,
+} from './tasks.queue';
+
+const config: AppConfig = loadConfig({
+  JWT_SECRET: 'k7Qm2vX9pL4rT8wZ1nB6yH3jF5dS0aGc',
+  TASK_BACKOFF_BASE_MS: '100',
+  TASK_LOCK_DURATION_MS: '5000',
+});
+const definition = QUEUES[QueueName.Tasks];
+
+describe('tasks queue', () => {
+  it('waits base * 2^(n-1) after attempt n: gaps of base, 2 base, 4 base', () => {
+    const options = { baseMs: 100 };
+    expect([1, 2, 3, 4].map((n) => doublingBackoff(n, new Error('x'), options))).toEqual([
+      100, 200, 400, 800,
+    ]);
+  });
+
+  it("counts from the task's attempt number when the error carries it", () => {
+    // A job re-created by the reconciler restarts Bull's attemptsMade at 1; the task does not.
+    expect(doublingBackoff(1, new RetryableAttemptError('down', 3), { baseMs: 100 })).toBe(400);
+  });
+
+  it('derives job options from the task', () => {
+    const options = definition.jobOptions(
+      {
+        id: 'f5f6c1de-6a55-4b8e-a1b6-0c7f0b3e1a11',
+        priority: 'critical',
+        attempts: 0,
+        maxAttempts: 5,
+      },
+      config,
+    );
+    expect(options).toEqual({
+      jobId: 'f5f6c1de-6a55-4b8e-a1b6-0c7f0b3e1a11',
+      attempts: 5,
+      backoff: { type: DOUBLING_BACKOFF, options: { baseMs: 100 } },
+      priority: 1,
+      removeOnComplete: true,
+      removeOnFail: false,
+    });
+  });
+
+  it('gives a re-queued task only the attempts it has left, and at least one', () => {
+    const task = { id: 'x', priority: 'low' as const, maxAttempts: 5 };
+    expect(definition.jobOptions({ ...task, attempts: 2 }, config).attempts).toBe(3);
+    expect(definition.jobOptions({ ...task, attempts: 5 }, config).attempts).toBe(1);
+  });
+
+  it('ranks priorities from critical (1, first) to low', () => {
+    expect(PRIORITY_RANK).toEqual({ critical: 1, high: 2, normal: 3, low: 4 });
+  });
+
+  it('registers the backoff strategy and the lock settings on the queue', () => {
+    const settings = definition.settings(config);
+    expect(settings.backoffStrategies?.[DOUBLING_BACKOFF]).toBe(doublingBackoff);
+    expect(settings.lockDuration).toBe(5000);
+    expect(settings.stalledInterval).toBe(5000);
+  });
+});

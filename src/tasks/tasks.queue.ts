@@ -1,0 +1,101 @@
+import type { AdvancedSettings, JobOptions } from 'bull';
+import { AppConfig } from '../config/app-config';
+import { TaskPriority } from './entities/task.entity';
+
+/** Every queue of the application, by name. */
+export const QueueName = { Tasks: 'tasks' } as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+/** What a tasks job carries: the task id and the fields that never change, for routing. */
+export interface TaskJobData {
+  taskId: string;
+  ownerId: string;
+  taskType: string;
+  requestedAgentId: string | null;
+  /** The task's per-attempt timeout; the configured default when null. */
+  timeoutMs: number | null;
+}
+
+/** The task fields job options are derived from. */
+export interface QueueableTask {
+  id: string;
+  priority: TaskPriority;
+  attempts: number;
+  maxAttempts: number;
+}
+
+/** Bull: 1 is the highest priority. */
+export const PRIORITY_RANK: Record<TaskPriority, number> = {
+  critical: 1,
+  high: 2,
+  normal: 3,
+  low: 4,
+};
+
+export const DOUBLING_BACKOFF = 'doubling';
+
+export interface DoublingBackoffOptions {
+  baseMs: number;
+}
+
+/**
+ * Thrown by the processor for a retryable failure. `attempt` is the task's attempt number (it
+ * survives a job being re-created by the reconciler, unlike Bull's attemptsMade).
+ */
+export class RetryableAttemptError extends Error {
+  constructor(
+    message: string,
+    readonly attempt: number,
+  ) {
+    super(message);
+    this.name = 'RetryableAttemptError';
+  }
+}
+
+/**
+ * API.md: attempt n waits base * 2^(n-1) before the next one, so the gaps are base, 2 base, 4 base.
+ * Bull's built-in "exponential" waits (2^n - 1) * delay instead, hence this strategy.
+ */
+export function doublingBackoff(
+  attemptsMade: number,
+  error: unknown,
+  options: DoublingBackoffOptions | null,
+): number {
+  const attempt = error instanceof RetryableAttemptError ? error.attempt : attemptsMade;
+  const baseMs = options?.baseMs ?? 1000;
+  return baseMs * 2 ** (Math.max(1, attempt) - 1);
+}
+
+interface QueueDefinition<Input> {
+  /** Queue-wide Bull settings (locks, stall detection, backoff strategies). */
+  settings(config: AppConfig): AdvancedSettings;
+  /** The options of one job: producers never build job options themselves. */
+  jobOptions(input: Input, config: AppConfig): JobOptions;
+}
+
+/** Settings of every queue in one typed record: a queue without settings does not compile. */
+export const QUEUES: { [QueueName.Tasks]: QueueDefinition<QueueableTask> } = {
+  [QueueName.Tasks]: {
+    settings: (config) => ({
+      lockDuration: config.tasks.lockDurationMs,
+      // A dead worker's job is noticed within one lock duration after its lock lapses.
+      stalledInterval: config.tasks.lockDurationMs,
+      maxStalledCount: 1,
+      backoffStrategies: { [DOUBLING_BACKOFF]: doublingBackoff },
+    }),
+    jobOptions: (task, config) => ({
+      // The job id is the task id: adding a task twice (API and reconciler) is a no-op.
+      jobId: task.id,
+      // Attempts already made (before a reconciler re-queue) count against the task's budget.
+      attempts: Math.max(1, task.maxAttempts - task.attempts),
+      backoff: {
+        type: DOUBLING_BACKOFF,
+        options: { baseMs: config.tasks.backoffBaseMs } satisfies DoublingBackoffOptions,
+      },
+      priority: PRIORITY_RANK[task.priority],
+      removeOnComplete: true,
+      // Failed jobs stay for inspection in Bull Board.
+      removeOnFail: false,
+    }),
+  },
+};

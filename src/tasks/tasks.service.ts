@@ -1,0 +1,193 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
+import { AuditAction } from '../audit/audit-actions';
+import { AuditService } from '../audit/audit.service';
+import { ClientContext } from '../common/decorators/client-context.decorator';
+import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
+import { mapPage, Page, paginate } from '../common/pagination/page';
+import { MetricsService } from '../metrics/metrics.service';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { ListTasksDto } from './dto/list-tasks.dto';
+import { TaskAttemptDto, TaskAttemptListDto } from './dto/task-attempt.dto';
+import { TaskDto } from './dto/task.dto';
+import { TaskAttempt } from './entities/task-attempt.entity';
+import { FINAL_TASK_STATUSES, Task, taskFromRow, TaskRow } from './entities/task.entity';
+import { preparedQuery } from './prepared-query';
+import { TaskQueue } from './task-queue.service';
+
+const NOT_FOUND = 'Task not found.';
+
+const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, description, task_type,
+  parameters, priority, status, result, error_message, attempts, max_attempts, timeout_ms,
+  idempotency_key, created_at, updated_at, started_at, completed_at`;
+
+/** Prepared (see preparedQuery); columns named, so a column added later cannot break its plan. */
+const INSERT_TASK = {
+  name: 'ymera_task_insert',
+  text: `INSERT INTO tasks (owner_id, requested_agent_id, name, description, task_type, parameters,
+                            priority, max_attempts, timeout_ms, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)
+         ON CONFLICT (owner_id, idempotency_key) DO NOTHING
+         RETURNING ${TASK_COLUMNS}`,
+};
+const DEFAULT_MAX_ATTEMPTS = 3;
+
+export interface CreatedTask {
+  task: TaskDto;
+  /** False when the Idempotency-Key named a task created earlier, which is returned instead. */
+  created: boolean;
+}
+
+/** The task API: owners see their own tasks, admins every task. */
+@Injectable()
+export class TasksService {
+  constructor(
+    @InjectRepository(Task) private readonly tasks: Repository<Task>,
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly queue: TaskQueue,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /**
+   * Stores the task (with its audit record) and only then queues it. When queueing fails the task
+   * is still accepted: it is committed, and the reconciler queues it once Redis answers again.
+   */
+  async create(
+    actor: AuthenticatedUser,
+    dto: CreateTaskDto,
+    idempotencyKey: string | null,
+    client: ClientContext,
+  ): Promise<CreatedTask> {
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      // ON CONFLICT DO NOTHING: of two requests racing with one key, the second waits for the
+      // first to commit and then finds its row instead of failing on the unique constraint.
+      const inserted = await preparedQuery<TaskRow>(manager, INSERT_TASK, [
+        actor.id,
+        dto.agentId ?? null,
+        dto.name,
+        dto.description ?? null,
+        dto.taskType,
+        JSON.stringify(dto.parameters ?? {}),
+        dto.priority ?? 'normal',
+        dto.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        dto.timeoutMs ?? null,
+        idempotencyKey,
+      ]);
+      if (inserted.length === 0) {
+        const [existing] = await manager.query<TaskRow[]>(
+          `SELECT ${TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND idempotency_key = $2`,
+          [actor.id, idempotencyKey],
+        );
+        return { task: taskFromRow(existing), created: false };
+      }
+      const task = taskFromRow(inserted[0]);
+      await this.audit.record(
+        {
+          action: AuditAction.TaskCreate,
+          actorId: actor.id,
+          resourceType: 'task',
+          resourceId: task.id,
+          client,
+          details: {
+            name: task.name,
+            taskType: task.taskType,
+            priority: task.priority,
+            requestedAgentId: task.requestedAgentId,
+            maxAttempts: task.maxAttempts,
+          },
+        },
+        manager,
+      );
+      return { task, created: true };
+    });
+    if (outcome.created) {
+      this.metrics.taskCounted('created', outcome.task.taskType);
+      await this.queue.enqueue(outcome.task);
+    }
+    return { task: TaskDto.from(outcome.task), created: outcome.created };
+  }
+
+  async list(actor: AuthenticatedUser, query: ListTasksDto): Promise<Page<TaskDto>> {
+    const qb = this.visibleTo(this.tasks.createQueryBuilder('task'), actor);
+    if (query.status) qb.andWhere('task.status = :status', { status: query.status });
+    if (query.taskType) qb.andWhere('task.taskType = :taskType', { taskType: query.taskType });
+    if (query.agentId) {
+      // The agent shown as agentId: the one that ran it, or until then the one it names.
+      qb.andWhere(
+        '(task.agentId = :agentId OR (task.agentId IS NULL AND task.requestedAgentId = :agentId))',
+        { agentId: query.agentId },
+      );
+    }
+    return mapPage(await paginate(qb, query, 'createdAt'), TaskDto.from);
+  }
+
+  async get(actor: AuthenticatedUser, id: string): Promise<TaskDto> {
+    return TaskDto.from(await this.find(this.tasks.manager, actor, id));
+  }
+
+  /** Pending and in_progress tasks can be cancelled; an attempt under way finishes unheard. */
+  async cancel(actor: AuthenticatedUser, id: string, client: ClientContext): Promise<TaskDto> {
+    const task = await this.dataSource.transaction(async (manager) => {
+      const current = await this.find(manager, actor, id, true);
+      if (FINAL_TASK_STATUSES.includes(current.status)) {
+        throw new ConflictException(`The task is already ${current.status}.`);
+      }
+      const [[row]] = await manager.query<[TaskRow[], number]>(
+        `UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now()
+          WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
+        [current.id],
+      );
+      await this.audit.record(
+        {
+          action: AuditAction.TaskCancel,
+          actorId: actor.id,
+          resourceType: 'task',
+          resourceId: current.id,
+          client,
+          details: { ownerId: current.ownerId, previousStatus: current.status },
+        },
+        manager,
+      );
+      return taskFromRow(row);
+    });
+    this.metrics.taskCounted('cancelled', task.taskType);
+    await this.queue.discard(task.id);
+    return TaskDto.from(task);
+  }
+
+  async attempts(actor: AuthenticatedUser, id: string): Promise<TaskAttemptListDto> {
+    await this.find(this.tasks.manager, actor, id);
+    const attempts = await this.tasks.manager
+      .getRepository(TaskAttempt)
+      .find({ where: { taskId: id }, order: { number: 'ASC' } });
+    return { items: attempts.map(TaskAttemptDto.from) };
+  }
+
+  /** Owner-scoped lookup: another user's task is a 404, exactly like a missing one. */
+  private async find(
+    manager: EntityManager,
+    actor: AuthenticatedUser,
+    id: string,
+    lock = false,
+  ): Promise<Task> {
+    const qb = this.visibleTo(
+      manager.getRepository(Task).createQueryBuilder('task').where('task.id = :id', { id }),
+      actor,
+    );
+    if (lock) qb.setLock('pessimistic_write');
+    const task = await qb.getOne();
+    if (!task) throw new NotFoundException(NOT_FOUND);
+    return task;
+  }
+
+  private visibleTo(
+    qb: SelectQueryBuilder<Task>,
+    actor: AuthenticatedUser,
+  ): SelectQueryBuilder<Task> {
+    return actor.role === 'admin'
+      ? qb
+      : qb.andWhere('task.ownerId = :ownerId', { ownerId: actor.id });
+  }
+}

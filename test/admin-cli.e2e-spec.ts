@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import request from 'supertest';
+import { createOrPromoteAdmin } from '../src/cli/create-admin';
+import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
+import { registerUser } from './support/factories';
+
+const ADMIN_PASSWORD = 'a long admin passphrase, not a secret';
+
+function run(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/cli/create-admin.ts', ...args],
+      { cwd: join(__dirname, '..'), env: { PATH: process.env.PATH, ...env } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('admin:create', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp();
+  });
+
+  afterAll(() => t.close());
+
+  const login = (username: string, password: string) =>
+    request(t.http)
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', uniqueIp())
+      .send({ username, password });
+
+  const auditRows = (userId: string): Promise<{ actor_id: string | null; details: object }[]> =>
+    t.dataSource.query(
+      `SELECT actor_id, details FROM audit_logs WHERE action = 'admin.create' AND resource_id = $1`,
+      [userId],
+    );
+
+  it('creates an admin who can then list audit logs, and audits it', async () => {
+    const username = uniqueName('admin');
+    const { user, created } = await createOrPromoteAdmin(t.dataSource, {
+      username,
+      email: `${username}@Example.com`,
+      password: ADMIN_PASSWORD,
+    });
+    expect(created).toBe(true);
+    expect(user).toMatchObject({ username, email: `${username}@example.com`, role: 'admin' });
+
+    const session = await login(username, ADMIN_PASSWORD).expect(200);
+    expect(session.body.user.role).toBe('admin');
+    await request(t.http)
+      .get('/api/v1/audit-logs')
+      .set('Authorization', `Bearer ${session.body.accessToken}`)
+      .expect(200);
+
+    expect(await auditRows(user.id)).toEqual([
+      { actor_id: null, details: { username, promoted: false } },
+    ]);
+  });
+
+  it('promotes an existing user, keeping the password', async () => {
+    const existing = await registerUser(t);
+    const { user, created } = await createOrPromoteAdmin(t.dataSource, {
+      username: existing.username,
+      email: existing.email,
+      password: undefined,
+    });
+    expect(created).toBe(false);
+    expect(user.id).toBe(existing.id);
+    const session = await login(existing.username, existing.password).expect(200);
+    expect(session.body.user.role).toBe('admin');
+    expect(await auditRows(existing.id)).toEqual([
+      { actor_id: null, details: { username: existing.username, promoted: true } },
+    ]);
+  });
+
+  it('finds the user to promote by email too', async () => {
+    const existing = await registerUser(t);
+    const { user } = await createOrPromoteAdmin(t.dataSource, {
+      username: uniqueName('other'),
+      email: existing.email.toUpperCase(),
+      password: undefined,
+    });
+    expect(user.id).toBe(existing.id);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['short', 'elevenchars'],
+  ])('refuses a %s ADMIN_PASSWORD for a new user and creates nothing', async (_case, password) => {
+    const username = uniqueName('admin');
+    await expect(
+      createOrPromoteAdmin(t.dataSource, { username, email: `${username}@example.com`, password }),
+    ).rejects.toThrow('ADMIN_PASSWORD must be set to at least 12 characters');
+    const rows: unknown[] = await t.dataSource.query('SELECT id FROM users WHERE username = $1', [
+      username,
+    ]);
+    expect(rows).toEqual([]);
+  });
+
+  it('runs from the command line as an operator would', async () => {
+    const username = uniqueName('ops');
+    const result = await run(['--username', username, '--email', `${username}@example.com`], {
+      DATABASE_URL: process.env.DATABASE_URL,
+      NODE_ENV: 'test',
+      ADMIN_PASSWORD,
+    });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(new RegExp(`^Created admin ${username} \\([0-9a-f-]{36}\\)\\n$`));
+    await login(username, ADMIN_PASSWORD).expect(200);
+  });
+
+  it('exits non-zero with usage when arguments are missing', async () => {
+    const result = await run(['--username', 'only'], {
+      DATABASE_URL: process.env.DATABASE_URL,
+      ADMIN_PASSWORD,
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('usage: ADMIN_PASSWORD=... npm run admin:create');
+  });
+});

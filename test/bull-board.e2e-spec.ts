@@ -1,0 +1,151 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { QueueName } from '../src/tasks/tasks.queue';
+import { startApp, TestApp } from './support/app';
+import { expectProblem } from './support/problem-details';
+
+const USER = 'ops';
+const PASSWORD = `board-${randomUUID()}`;
+const CHALLENGE = 'Basic realm="Ymera queues"';
+
+/** What GET /admin/queues/api/queues answers (the part the tests read). */
+interface BoardQueues {
+  queues: { name: string; counts: Record<string, number> }[];
+}
+
+/** The page's own script and stylesheet URLs, resolved against its <base href>. */
+function assetsOf(html: string): string[] {
+  const base = /<base href="([^"]+)"/.exec(html)?.[1] ?? '/';
+  return [...html.matchAll(/<(?:script[^>]*src|link[^>]*href)="(static\/[^"]+)"/g)].map(
+    ([, path]) => new URL(path, new URL(base, 'http://app')).pathname,
+  );
+}
+
+describe('Bull Board', () => {
+  describe('with BULL_BOARD_USER and BULL_BOARD_PASSWORD', () => {
+    let t: TestApp;
+    let assets: string[];
+
+    beforeAll(async () => {
+      t = await startApp({ BULL_BOARD_USER: USER, BULL_BOARD_PASSWORD: PASSWORD });
+      const page = await request(t.http).get('/admin/queues').auth(USER, PASSWORD).expect(200);
+      assets = assetsOf(page.text);
+    });
+
+    afterAll(() => t.close());
+
+    it('serves the board, its assets and its API with the credentials', async () => {
+      const page = await request(t.http).get('/admin/queues').auth(USER, PASSWORD).expect(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.text).toContain('<base href="/admin/queues/"');
+      expect(assets.some((path) => path.endsWith('.js'))).toBe(true);
+      expect(assets.some((path) => path.endsWith('.css'))).toBe(true);
+      for (const asset of assets) {
+        const response = await request(t.http).get(asset).auth(USER, PASSWORD);
+        expect({ asset, status: response.status }).toEqual({ asset, status: 200 });
+      }
+      const api = await request(t.http)
+        .get('/admin/queues/api/queues')
+        .auth(USER, PASSWORD)
+        .expect(200);
+      expect((api.body as BoardQueues).queues.map((queue) => queue.name)).toEqual(['tasks']);
+    });
+
+    it('refuses the page, an asset and the API without credentials: 401 with a challenge', async () => {
+      const paths = ['/admin/queues', '/admin/queues/', assets[0], '/admin/queues/api/queues'];
+      for (const path of paths) {
+        const response = await request(t.http).get(path);
+        expectProblem(response, 401);
+        expect({ path, challenge: response.headers['www-authenticate'] }).toEqual({
+          path,
+          challenge: CHALLENGE,
+        });
+      }
+    });
+
+    it('refuses the API actions (retry, clean, pause) without credentials', async () => {
+      for (const path of [
+        '/admin/queues/api/queues/tasks/retry/failed',
+        '/admin/queues/api/queues/tasks/clean/failed',
+        '/admin/queues/api/queues/tasks/pause',
+      ]) {
+        expectProblem(await request(t.http).put(path), 401);
+      }
+      const queue = t.app.get<Queue>(getQueueToken(QueueName.Tasks), { strict: false });
+      expect(await queue.isPaused()).toBe(false);
+    });
+
+    it('refuses wrong credentials, a bearer token and a near-miss password', async () => {
+      const attempts = [
+        request(t.http).get('/admin/queues/api/queues').auth(USER, 'wrong'),
+        request(t.http).get('/admin/queues/api/queues').auth('admin', PASSWORD),
+        request(t.http).get('/admin/queues/api/queues').auth(USER, `${PASSWORD}x`),
+        request(t.http).get('/admin/queues/api/queues').auth(USER, PASSWORD.slice(0, -1)),
+        request(t.http).get('/admin/queues/api/queues').set('Authorization', `Bearer ${PASSWORD}`),
+      ];
+      for (const response of await Promise.all(attempts)) {
+        expectProblem(response, 401);
+        expect(response.headers['www-authenticate']).toBe(CHALLENGE);
+      }
+    });
+
+    it('shows the job counts of the tasks queue as Redis holds them', async () => {
+      const queue = t.app.get<Queue>(getQueueToken(QueueName.Tasks), { strict: false });
+      // A job no worker will take during the test: due in an hour, removed at the end.
+      const job = await queue.add({ probe: randomUUID() }, { delay: 3_600_000 });
+      try {
+        const api = await request(t.http)
+          .get('/admin/queues/api/queues?activeQueue=tasks&status=delayed')
+          .auth(USER, PASSWORD)
+          .expect(200);
+        const tasks = (api.body as BoardQueues).queues.find((q) => q.name === 'tasks');
+        expect(tasks?.counts.delayed).toBe(await queue.getDelayedCount());
+        expect(tasks?.counts.delayed).toBeGreaterThanOrEqual(1);
+      } finally {
+        await job.remove();
+      }
+    });
+
+    it('answers with the security headers of the app and without X-Powered-By', async () => {
+      for (const response of [
+        await request(t.http).get('/admin/queues').auth(USER, PASSWORD),
+        await request(t.http).get('/admin/queues/api/queues'),
+      ]) {
+        expect(response.headers['content-security-policy']).toContain("script-src 'self'");
+        expect(response.headers['x-content-type-options']).toBe('nosniff');
+        expect(response.headers['x-powered-by']).toBeUndefined();
+      }
+    });
+
+    it('is not mounted under the API prefix', async () => {
+      expectProblem(await request(t.http).get('/api/admin/queues').auth(USER, PASSWORD), 404);
+    });
+  });
+
+  it('is not mounted at all without credentials: /admin/queues is 404', async () => {
+    const t = await startApp({ BULL_BOARD_USER: '', BULL_BOARD_PASSWORD: '' });
+    try {
+      expect(t.config.bullBoard).toEqual({ user: undefined, password: undefined });
+      for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+        expectProblem(await request(t.http).get(path).auth(USER, PASSWORD), 404);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('is not mounted in worker processes, which serve health and metrics only', async () => {
+    const t = await startApp({
+      APP_ROLE: 'worker',
+      BULL_BOARD_USER: USER,
+      BULL_BOARD_PASSWORD: PASSWORD,
+    });
+    try {
+      expectProblem(await request(t.http).get('/admin/queues').auth(USER, PASSWORD), 404);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,143 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
+import { generateOpenApiJson, OPENAPI_FILE } from '../scripts/openapi';
+import { startApp, TestApp } from './support/app';
+
+const ROOT = join(__dirname, '..');
+const REDOCLY = join(ROOT, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
+
+interface Operation {
+  operationId: string;
+  summary?: string;
+  security?: unknown[];
+  responses: Record<string, { content?: Record<string, { schema?: unknown }>; headers?: object }>;
+}
+
+function operationsOf(document: { paths: Record<string, Record<string, unknown>> }) {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    METHODS.filter((method) => item[method]).map((method) => ({
+      method,
+      path,
+      operation: item[method] as Operation,
+    })),
+  );
+}
+
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  let generated: string;
+
+  beforeAll(async () => {
+    t = await startApp();
+    generated = await generateOpenApiJson();
+  });
+
+  afterAll(() => t.close());
+
+  it('is checked in up to date as openapi.json', () => {
+    const checkedIn = readFileSync(OPENAPI_FILE, 'utf8');
+    if (checkedIn !== generated) {
+      throw new Error('openapi.json differs from the API: run `npm run openapi` and commit it.');
+    }
+  });
+
+  it('is served at /docs-json exactly as generated', async () => {
+    const response = await request(t.http).get('/docs-json').expect(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.body).toEqual(JSON.parse(generated));
+  });
+
+  it('is browsable with Swagger UI at /docs, its assets served from the same origin', async () => {
+    const page = await request(t.http).get('/docs').expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('<div id="swagger-ui">');
+    // helmet's CSP allows same-origin scripts only: the page must not need anything else.
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    const scripts = [...page.text.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(page.text).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>\s*\S/);
+    for (const src of scripts) {
+      expect(src).not.toMatch(/^(https?:)?\/\//);
+      const asset = await request(t.http).get(new URL(src, 'http://app/docs').pathname);
+      expect({ src, status: asset.status }).toEqual({ src, status: 200 });
+    }
+  });
+
+  it('passes `redocly lint` with the recommended rules, without errors or warnings', () => {
+    const lint = spawnSync(
+      process.execPath,
+      [REDOCLY, 'lint', 'openapi.json', '--format', 'json'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      },
+    );
+    const report = JSON.parse(lint.stdout) as {
+      totals: { errors: number; warnings: number };
+      problems: { ruleId: string; message: string; location: { pointer: string }[] }[];
+    };
+    const problems = report.problems.map(
+      (p) => `${p.ruleId}: ${p.message} (${p.location.map((l) => l.pointer).join(', ')})`,
+    );
+    expect(problems).toEqual([]);
+    expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+    expect(lint.status).toBe(0);
+  });
+
+  it('describes every error as problem details, with the statuses the guards produce', () => {
+    const document = JSON.parse(generated) as Parameters<typeof operationsOf>[0];
+    const byId = new Map(
+      operationsOf(document).map((entry) => [entry.operation.operationId, entry]),
+    );
+    for (const { method, path, operation } of byId.values()) {
+      expect({ method, path, summary: Boolean(operation.summary) }).toEqual({
+        method,
+        path,
+        summary: true,
+      });
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (Number(status) < 400 || (path === '/health' && status === '503')) continue;
+        expect({ method, path, status, content: response.content }).toEqual({
+          method,
+          path,
+          status,
+          content: {
+            'application/problem+json': expect.objectContaining({
+              schema: { $ref: '#/components/schemas/ProblemDetails' },
+            }),
+          },
+        });
+      }
+      expect(operation.responses).toHaveProperty('500');
+    }
+
+    const me = byId.get('usersMe')!.operation;
+    expect(me.security).toBeUndefined(); // the document's bearer requirement applies
+    expect(Object.keys(me.responses)).toEqual(['200', '401', '429', '500']);
+
+    const audit = byId.get('auditList')!.operation;
+    expect(Object.keys(audit.responses)).toEqual(['200', '400', '401', '403', '429', '500']);
+
+    const register = byId.get('authRegister')!.operation;
+    expect(register.security).toEqual([]);
+    expect(Object.keys(register.responses)).toEqual(['201', '400', '409', '413', '429', '500']);
+    expect(register.responses['429'].headers).toHaveProperty('Retry-After');
+
+    for (const id of ['healthReadiness', 'healthLiveness', 'metricsIndex']) {
+      const probe = byId.get(id)!.operation;
+      expect(probe.security).toEqual([]);
+      expect(probe.responses).not.toHaveProperty('401');
+      expect(probe.responses).not.toHaveProperty('429');
+    }
+    expect(document).toMatchObject({
+      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    });
+  });
+});

@@ -1,0 +1,269 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  createServer,
+  IncomingHttpHeaders,
+  IncomingMessage,
+  Server,
+  ServerResponse,
+} from 'node:http';
+import { AddressInfo, Socket } from 'node:net';
+import request from 'supertest';
+import { TestApp } from './app';
+import { RegisteredUser } from './factories';
+
+/**
+ * How the agent answers a task, chosen per task by `parameters.behaviour`:
+ * - succeed (default): 200 `{ result: { echo: parameters, attempt } }`
+ * - fail-transient-n: 503 for the first `n` attempts, then succeed
+ * - always-down: 503 every time
+ * - fail-permanent: `status` (default 422) every time
+ * - hang: never answers (until the connection is dropped)
+ * - hang-first: the first attempt never answers, later ones succeed
+ * - slow: answers after `ms` milliseconds
+ * - not-json: 200 with a text body
+ * - no-result: 200 with a JSON object lacking "result"
+ * - huge: 200 with a 2 MiB JSON body
+ */
+export type Behaviour =
+  | 'succeed'
+  | 'fail-transient-n'
+  | 'always-down'
+  | 'fail-permanent'
+  | 'hang'
+  | 'hang-first'
+  | 'slow'
+  | 'not-json'
+  | 'no-result'
+  | 'huge';
+
+export interface RecordedRequest {
+  /** Date.now() when the request's body had arrived. */
+  at: number;
+  path: string;
+  headers: IncomingHttpHeaders;
+  raw: string;
+  body: {
+    taskId: string;
+    attempt: number;
+    taskType: string;
+    name: string;
+    parameters: Record<string, unknown>;
+    priority: string;
+  };
+  signatureValid: boolean;
+  answeredStatus: number | null;
+}
+
+/** Verifies X-Ymera-Signature the way an agent author would, independently of Ymera's code. */
+function signatureValid(secret: string, headers: IncomingHttpHeaders, raw: string): boolean {
+  const timestamp = headers['x-ymera-timestamp'];
+  const signature = headers['x-ymera-signature'];
+  if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
+  const expected = Buffer.from(
+    `sha256=${createHmac('sha256', secret).update(`${timestamp}.${raw}`).digest('hex')}`,
+  );
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * A real HTTP agent on 127.0.0.1 (random port) for e2e tests: verifies every signature (401 when it
+ * is wrong), behaves as each task's parameters say, and records every request.
+ */
+export class TestAgent {
+  readonly requests: RecordedRequest[] = [];
+  /** The signing secret Ymera gave when the agent was registered. */
+  secret = '';
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly events = new EventEmitter();
+  private port = 0;
+
+  constructor() {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(): Promise<TestAgent> {
+    const agent = new TestAgent();
+    await new Promise<void>((resolve) => agent.server.listen(0, '127.0.0.1', resolve));
+    agent.port = (agent.server.address() as AddressInfo).port;
+    return agent;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/tasks`;
+  }
+
+  requestsFor(taskId: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.body?.taskId === taskId);
+  }
+
+  /** Resolves with the first request (already received or still to come) that matches. */
+  waitForRequest(
+    match: (request: RecordedRequest) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<RecordedRequest> {
+    const seen = this.requests.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.events.off('request', listener);
+        reject(new Error(`the test agent saw no matching request within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (recorded: RecordedRequest) => {
+        if (!match(recorded)) return;
+        clearTimeout(timer);
+        this.events.off('request', listener);
+        resolve(recorded);
+      };
+      this.events.on('request', listener);
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: RecordedRequest['body'];
+      try {
+        body = JSON.parse(raw) as RecordedRequest['body'];
+      } catch {
+        body = undefined as unknown as RecordedRequest['body'];
+      }
+      const recorded: RecordedRequest = {
+        at: Date.now(),
+        path: req.url ?? '',
+        headers: req.headers,
+        raw,
+        body,
+        signatureValid: signatureValid(this.secret, req.headers, raw),
+        answeredStatus: null,
+      };
+      this.requests.push(recorded);
+      const answer = (status: number, payload: string, type = 'application/json') => {
+        recorded.answeredStatus = status;
+        if (res.destroyed) return;
+        res.writeHead(status, { 'content-type': type }).end(payload);
+      };
+      this.events.emit('request', recorded);
+      if (!recorded.signatureValid) return answer(401, '{"error":"bad signature"}');
+      this.behave(recorded, answer, res);
+    });
+  }
+
+  private behave(
+    recorded: RecordedRequest,
+    answer: (status: number, payload: string, type?: string) => void,
+    res: ServerResponse,
+  ): void {
+    const parameters = recorded.body.parameters ?? {};
+    const behaviour = (parameters.behaviour as Behaviour | undefined) ?? 'succeed';
+    const attempt = recorded.body.attempt;
+    const succeed = () =>
+      answer(200, JSON.stringify({ result: { echo: parameters, attempt, agent: this.port } }));
+    switch (behaviour) {
+      case 'succeed':
+        return succeed();
+      case 'fail-transient-n':
+        return attempt <= Number(parameters.n ?? 1)
+          ? answer(503, '{"error":"try later"}')
+          : succeed();
+      case 'always-down':
+        return answer(503, '{"error":"down"}');
+      case 'fail-permanent':
+        return answer(Number(parameters.status ?? 422), '{"error":"cannot do that"}');
+      case 'hang':
+        return;
+      case 'hang-first':
+        return attempt === 1 ? undefined : succeed();
+      case 'slow':
+        setTimeout(succeed, Number(parameters.ms ?? 200));
+        return;
+      case 'not-json':
+        return answer(200, 'all done!', 'text/plain');
+      case 'no-result':
+        return answer(200, '{"output":"where is result?"}');
+      case 'huge':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        recorded.answeredStatus = 200;
+        res.end(JSON.stringify({ result: 'x'.repeat(2 * 1024 * 1024) }));
+        return;
+    }
+  }
+}
+
+export interface RegisteredAgent {
+  id: string;
+  signingSecret: string;
+}
+
+/**
+ * Registers `agent` through the API for `owner` with the given capabilities, and (unless told not
+ * to) sends its first heartbeat so that it is active and receives tasks.
+ */
+export async function registerTestAgent(
+  t: TestApp,
+  owner: RegisteredUser,
+  agent: TestAgent,
+  options: { capabilities: string[]; maxConcurrency?: number; active?: boolean; name?: string },
+): Promise<RegisteredAgent> {
+  const response = await request(t.http)
+    .post('/api/v1/agents')
+    .auth(owner.accessToken, { type: 'bearer' })
+    .send({
+      name: options.name ?? `test-agent-${options.capabilities[0]}`,
+      capabilities: options.capabilities,
+      endpointUrl: agent.url,
+      maxConcurrency: options.maxConcurrency ?? 10,
+    })
+    .expect(201);
+  const created = response.body as RegisteredAgent;
+  agent.secret = created.signingSecret;
+  if (options.active !== false) await heartbeat(t, owner, created.id);
+  return created;
+}
+
+export async function heartbeat(t: TestApp, owner: RegisteredUser, agentId: string): Promise<void> {
+  await request(t.http)
+    .post(`/api/v1/agents/${agentId}/heartbeat`)
+    .auth(owner.accessToken, { type: 'bearer' })
+    .send({ status: 'active' })
+    .expect(200);
+}
+
+/**
+ * Polls `probe` until it returns something other than undefined/false, for at most timeoutMs.
+ * For states the test cannot be told about (a task reaching a status), never a fixed sleep.
+ */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  { timeoutMs = 20_000, intervalMs = 50, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,510 @@
+import request from 'supertest';
+import { startApp, TestApp } from './support/app';
+import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
+import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
+import { expectProblem } from './support/problem-details';
+import { heartbeat, registerTestAgent, TestAgent, waitFor } from './support/test-agent';
+
+/**
+ * The task pipeline end to end: the real application (API, queue, worker, reconciler) on real
+ * PostgreSQL and Redis, dispatching over real HTTP to a test agent on 127.0.0.1.
+ */
+interface TaskView {
+  id: string;
+  status: string;
+  attempts: number;
+  agentId: string | null;
+  errorMessage: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  [field: string]: unknown;
+}
+
+interface ListView {
+  items: { id: string }[];
+  total: number;
+  nextCursor: string | null;
+  [field: string]: unknown;
+}
+
+const idsOf = (list: ListView) => list.items.map((item) => item.id);
+
+describe('tasks', () => {
+  let iso: IsolatedEnv;
+  let t: TestApp;
+  let alice: RegisteredUser;
+  let bob: RegisteredUser;
+  let agent: TestAgent;
+  let bobsAgent: TestAgent;
+  let bobsAgentId: string;
+
+  const FINAL = ['completed', 'failed', 'cancelled'];
+
+  function as(user: RegisteredUser) {
+    const bearer = { type: 'bearer' as const };
+    return {
+      post: (path: string) => request(t.http).post(path).auth(user.accessToken, bearer),
+      get: (path: string) => request(t.http).get(path).auth(user.accessToken, bearer),
+    };
+  }
+
+  async function submit(user: RegisteredUser, body: Record<string, unknown>) {
+    const response = await as(user)
+      .post('/api/v1/tasks')
+      .send({ name: 'a task', taskType: 'echo', ...body })
+      .expect(201);
+    return response.body as TaskView;
+  }
+
+  async function waitForFinal(user: RegisteredUser, id: string, timeoutMs = 20_000) {
+    return waitFor(
+      async () => {
+        const task = (await as(user).get(`/api/v1/tasks/${id}`).expect(200)).body as TaskView;
+        return FINAL.includes(task.status) ? task : undefined;
+      },
+      { timeoutMs, what: `task ${id} to finish` },
+    );
+  }
+
+  async function attemptsOf(user: RegisteredUser, id: string) {
+    return (await as(user).get(`/api/v1/tasks/${id}/attempts`).expect(200)).body.items as {
+      number: number;
+      agentId: string | null;
+      outcome: string | null;
+      httpStatus: number | null;
+      error: string | null;
+      startedAt: string;
+      finishedAt: string | null;
+    }[];
+  }
+
+  async function auditActions(taskId: string): Promise<string[]> {
+    const rows = await t.dataSource.query<{ action: string }[]>(
+      `SELECT action FROM audit_logs WHERE resource_type = 'task' AND resource_id = $1
+        ORDER BY timestamp, id`,
+      [taskId],
+    );
+    return rows.map((row) => row.action);
+  }
+
+  beforeAll(async () => {
+    // Its own database and queue: other spec files' applications run workers too, with settings
+    // (allow-list, backoff) that are not this file's.
+    iso = await isolatedEnv('tasks');
+    t = await startApp({
+      ...iso.env,
+      AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1',
+      TASK_BACKOFF_BASE_MS: '100',
+      TASK_RECONCILE_INTERVAL_MS: '500',
+    });
+    alice = await registerUser(t);
+    bob = await registerUser(t);
+    agent = await TestAgent.start();
+    await registerTestAgent(t, alice, agent, { capabilities: ['echo'], maxConcurrency: 20 });
+    bobsAgent = await TestAgent.start();
+    bobsAgentId = (
+      await registerTestAgent(t, bob, bobsAgent, { capabilities: ['echo', 'bob-only'] })
+    ).id;
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await agent?.stop();
+    await bobsAgent?.stop();
+    await iso?.drop();
+  });
+
+  it('completes a task with the result the agent answered, signed and recorded', async () => {
+    const created = await submit(alice, {
+      name: 'summarise',
+      parameters: { behaviour: 'succeed', text: 'hello' },
+      priority: 'high',
+    });
+    expect(created).toMatchObject({
+      status: 'pending',
+      ownerId: alice.id,
+      taskType: 'echo',
+      priority: 'high',
+      attempts: 0,
+      maxAttempts: 3,
+      result: null,
+    });
+
+    const task = await waitForFinal(alice, created.id);
+    expect(task).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+      errorMessage: null,
+      result: { echo: { behaviour: 'succeed', text: 'hello' }, attempt: 1 },
+    });
+    expect(task.startedAt).not.toBeNull();
+    expect(task.completedAt).not.toBeNull();
+
+    const [sent] = agent.requestsFor(created.id);
+    expect(sent.signatureValid).toBe(true);
+    expect(sent.body).toEqual({
+      taskId: created.id,
+      attempt: 1,
+      taskType: 'echo',
+      name: 'summarise',
+      parameters: { behaviour: 'succeed', text: 'hello' },
+      priority: 'high',
+    });
+    expect(sent.headers).toMatchObject({
+      'x-ymera-task-id': created.id,
+      'x-ymera-attempt': '1',
+      'x-ymera-timestamp': expect.stringMatching(/^\d{10}$/),
+      'x-ymera-signature': expect.stringMatching(/^sha256=[0-9a-f]{64}$/),
+    });
+
+    const attempts = await attemptsOf(alice, created.id);
+    expect(attempts).toEqual([
+      expect.objectContaining({ number: 1, outcome: 'succeeded', httpStatus: 200, error: null }),
+    ]);
+    expect(attempts[0].agentId).toBe(task.agentId);
+    expect(await auditActions(created.id)).toEqual(['task.create', 'task.complete']);
+
+    const metrics = (await request(t.http).get('/metrics').expect(200)).text.split('\n');
+    for (const status of ['created', 'completed']) {
+      expect(
+        metrics.some(
+          (line) =>
+            line.startsWith('tasks_total{') &&
+            line.includes(`status="${status}"`) &&
+            line.includes('type="echo"'),
+        ),
+      ).toBe(true);
+    }
+  });
+
+  it('retries transient failures with growing gaps, then completes', async () => {
+    const created = await submit(alice, {
+      parameters: { behaviour: 'fail-transient-n', n: 2 },
+    });
+    const task = await waitForFinal(alice, created.id);
+    expect(task).toMatchObject({ status: 'completed', attempts: 3, result: { attempt: 3 } });
+
+    const attempts = await attemptsOf(alice, created.id);
+    expect(attempts.map((a) => [a.number, a.outcome, a.httpStatus])).toEqual([
+      [1, 'retryable_error', 503],
+      [2, 'retryable_error', 503],
+      [3, 'succeeded', 200],
+    ]);
+    const times = agent.requestsFor(created.id).map((r) => r.at);
+    expect(times).toHaveLength(3);
+    // Backoff doubles: the second wait is longer than the first (an ordering, not a timing).
+    expect(times[2] - times[1]).toBeGreaterThan(times[1] - times[0]);
+  });
+
+  it('fails at once, without retrying, when the agent answers a 4xx', async () => {
+    const created = await submit(alice, {
+      parameters: { behaviour: 'fail-permanent', status: 422 },
+      maxAttempts: 5,
+    });
+    const task = await waitForFinal(alice, created.id);
+    expect(task).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(task.errorMessage).toContain('HTTP 422');
+    expect(await attemptsOf(alice, created.id)).toEqual([
+      expect.objectContaining({ number: 1, outcome: 'permanent_error', httpStatus: 422 }),
+    ]);
+    expect(agent.requestsFor(created.id)).toHaveLength(1);
+    expect(await auditActions(created.id)).toEqual(['task.create', 'task.fail']);
+  });
+
+  it.each([
+    ['not JSON', 'not-json', 'not JSON'],
+    ['a 2xx without result', 'no-result', 'has no "result"'],
+    ['over 1 MiB', 'huge', 'larger than'],
+  ])('fails at once when the reply is %s', async (_case, behaviour, message) => {
+    const created = await submit(alice, { parameters: { behaviour } });
+    const task = await waitForFinal(alice, created.id);
+    expect(task).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(task.errorMessage).toContain(message);
+  });
+
+  it('fails after maxAttempts when the agent is always down', async () => {
+    const created = await submit(alice, {
+      parameters: { behaviour: 'always-down' },
+      maxAttempts: 3,
+    });
+    const task = await waitForFinal(alice, created.id);
+    expect(task).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(task.errorMessage).toContain('HTTP 503');
+    const attempts = await attemptsOf(alice, created.id);
+    expect(attempts.map((a) => a.outcome)).toEqual([
+      'retryable_error',
+      'retryable_error',
+      'retryable_error',
+    ]);
+    expect(agent.requestsFor(created.id)).toHaveLength(3);
+  });
+
+  it('cuts a hanging agent off at the task timeout', async () => {
+    const created = await submit(alice, {
+      parameters: { behaviour: 'hang' },
+      timeoutMs: 300,
+      maxAttempts: 1,
+    });
+    const task = await waitForFinal(alice, created.id);
+    expect(task).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(task.errorMessage).toBe('the agent did not answer within 300 ms');
+    expect(await attemptsOf(alice, created.id)).toEqual([
+      expect.objectContaining({ outcome: 'retryable_error', httpStatus: null }),
+    ]);
+  });
+
+  it('fails, saying so, when no active agent has the capability', async () => {
+    const created = await submit(alice, { taskType: 'nobody-does-this', maxAttempts: 2 });
+    const task = await waitForFinal(alice, created.id);
+    expect(task).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      errorMessage: 'no active agent with capability "nobody-does-this"',
+    });
+    const attempts = await attemptsOf(alice, created.id);
+    expect(attempts).toHaveLength(2);
+    expect(attempts.every((a) => a.agentId === null && a.outcome === 'retryable_error')).toBe(true);
+  });
+
+  it("never sends a task to another user's agent, even when it names it", async () => {
+    const created = await submit(alice, {
+      taskType: 'bob-only',
+      agentId: bobsAgentId,
+      maxAttempts: 2,
+    });
+    const task = await waitForFinal(alice, created.id);
+    expect(task.status).toBe('failed');
+    expect(task.errorMessage).toContain('is not one of your active agents');
+    expect(bobsAgent.requestsFor(created.id)).toHaveLength(0);
+
+    // Bob's own task on the same agent goes through: the agent was reachable all along.
+    const own = await submit(bob, { taskType: 'bob-only', agentId: bobsAgentId });
+    expect((await waitForFinal(bob, own.id)).status).toBe('completed');
+    expect(bobsAgent.requestsFor(own.id)).toHaveLength(1);
+  });
+
+  it('answers 404 to everyone but the owner and admins', async () => {
+    const created = await submit(alice, { parameters: { behaviour: 'succeed' } });
+    await waitForFinal(alice, created.id);
+    for (const response of [
+      await as(bob).get(`/api/v1/tasks/${created.id}`),
+      await as(bob).post(`/api/v1/tasks/${created.id}/cancel`),
+      await as(bob).get(`/api/v1/tasks/${created.id}/attempts`),
+    ]) {
+      expectProblem(response, 404);
+      expect(response.body.detail).toBe('Task not found.');
+    }
+    const listed = (await as(bob).get('/api/v1/tasks?limit=1000').expect(200)).body as ListView;
+    expect(idsOf(listed)).not.toContain(created.id);
+
+    const admin = await registerAdmin(t);
+    await as(admin).get(`/api/v1/tasks/${created.id}`).expect(200);
+    await as(admin).get(`/api/v1/tasks/${created.id}/attempts`).expect(200);
+  });
+
+  it('returns the first task for a repeated Idempotency-Key, and creates no second', async () => {
+    const key = `key-${Date.now()}`;
+    const body = { name: 'once', taskType: 'echo', parameters: { behaviour: 'succeed' } };
+    const first = await as(alice)
+      .post('/api/v1/tasks')
+      .set('Idempotency-Key', key)
+      .send(body)
+      .expect(201);
+    const again = await as(alice)
+      .post('/api/v1/tasks')
+      .set('Idempotency-Key', key)
+      .send({ ...body, name: 'different body' })
+      .expect(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.name).toBe('once');
+
+    // Racing requests with one key: one creates, the others get that task.
+    const raceKey = `race-${Date.now()}`;
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        as(alice).post('/api/v1/tasks').set('Idempotency-Key', raceKey).send(body),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(racing.map((r) => (r.body as TaskView).id)).size).toBe(1);
+
+    const [{ count }] = await t.dataSource.query<{ count: number }[]>(
+      `SELECT count(*)::int AS count FROM tasks WHERE idempotency_key = ANY($1)`,
+      [[key, raceKey]],
+    );
+    expect(count).toBe(2);
+    const audited = await t.dataSource.query<{ count: number }[]>(
+      `SELECT count(*)::int AS count FROM audit_logs WHERE action = 'task.create' AND resource_id = $1`,
+      [racing[0].body.id],
+    );
+    expect(audited[0].count).toBe(1);
+
+    // Keys are per user: Bob's request with Alice's key is a task of his own.
+    const bobs = await as(bob).post('/api/v1/tasks').set('Idempotency-Key', key).send(body);
+    expect(bobs.status).toBe(201);
+    expect(bobs.body.id).not.toBe(first.body.id);
+  });
+
+  it('cancels a waiting task, which is then never dispatched', async () => {
+    const sleeper = await TestAgent.start();
+    try {
+      // Registered but inactive (no heartbeat yet): the task waits, retrying, for an agent.
+      const registered = await registerTestAgent(t, alice, sleeper, {
+        capabilities: ['wake-up'],
+        active: false,
+      });
+      const created = await submit(alice, { taskType: 'wake-up', maxAttempts: 10 });
+      await waitFor(async () => (await attemptsOf(alice, created.id)).length >= 1, {
+        what: 'a first attempt without agent',
+      });
+
+      const cancelled = await as(alice).post(`/api/v1/tasks/${created.id}/cancel`).expect(200);
+      expect(cancelled.body).toMatchObject({ id: created.id, status: 'cancelled' });
+      expect(cancelled.body.completedAt).not.toBeNull();
+      const attemptsAtCancel = (await attemptsOf(alice, created.id)).length;
+
+      // The agent wakes up; a later task of the same type reaches it, the cancelled one never.
+      await heartbeat(t, alice, registered.id);
+      const sentinel = await submit(alice, { taskType: 'wake-up' });
+      expect((await waitForFinal(alice, sentinel.id)).status).toBe('completed');
+      expect(sleeper.requestsFor(created.id)).toHaveLength(0);
+      expect((await as(alice).get(`/api/v1/tasks/${created.id}`).expect(200)).body.status).toBe(
+        'cancelled',
+      );
+      expect((await attemptsOf(alice, created.id)).length).toBe(attemptsAtCancel);
+      expect(await auditActions(created.id)).toEqual(['task.create', 'task.cancel']);
+    } finally {
+      await sleeper.stop();
+    }
+  });
+
+  it('cancels a task mid-dispatch: the late answer is recorded but completes nothing', async () => {
+    const created = await submit(alice, { parameters: { behaviour: 'slow', ms: 500 } });
+    await agent.waitForRequest((r) => r.body?.taskId === created.id);
+    const cancelled = await as(alice).post(`/api/v1/tasks/${created.id}/cancel`).expect(200);
+    expect(cancelled.body.status).toBe('cancelled');
+
+    const [attempt] = await waitFor(
+      async () => {
+        const attempts = await attemptsOf(alice, created.id);
+        return attempts[0]?.outcome ? attempts : undefined;
+      },
+      { what: 'the running attempt to be recorded' },
+    );
+    expect(attempt).toMatchObject({ outcome: 'succeeded', httpStatus: 200 });
+    const task = (await as(alice).get(`/api/v1/tasks/${created.id}`).expect(200)).body as TaskView;
+    expect(task).toMatchObject({ status: 'cancelled', result: null });
+    expect(await auditActions(created.id)).toEqual(['task.create', 'task.cancel']);
+  });
+
+  it('answers 409 when cancelling a task that already finished', async () => {
+    const created = await submit(alice, { parameters: { behaviour: 'succeed' } });
+    await waitForFinal(alice, created.id);
+    const response = await as(alice).post(`/api/v1/tasks/${created.id}/cancel`);
+    expectProblem(response, 409);
+    expect(response.body.detail).toBe('The task is already completed.');
+
+    const waiting = await submit(alice, { taskType: 'nobody-does-this', maxAttempts: 10 });
+    await as(alice).post(`/api/v1/tasks/${waiting.id}/cancel`).expect(200);
+    expectProblem(await as(alice).post(`/api/v1/tasks/${waiting.id}/cancel`), 409);
+  });
+
+  it('refuses a request signed with a secret the agent does not know', async () => {
+    const strict = await TestAgent.start();
+    try {
+      await registerTestAgent(t, alice, strict, { capabilities: ['strict'] });
+      strict.secret = 'not-the-secret-ymera-holds';
+      const created = await submit(alice, { taskType: 'strict' });
+      const task = await waitForFinal(alice, created.id);
+      expect(task).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(task.errorMessage).toContain('HTTP 401');
+      expect(strict.requestsFor(created.id)[0].signatureValid).toBe(false);
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  describe('list', () => {
+    let carol: RegisteredUser;
+    const ids: string[] = [];
+
+    beforeAll(async () => {
+      carol = await registerUser(t);
+      for (const taskType of ['list-a', 'list-b', 'list-a']) {
+        ids.push((await submit(carol, { taskType, maxAttempts: 1 })).id);
+      }
+      for (const id of ids) await waitForFinal(carol, id);
+    });
+
+    it('pages newest first with a cursor', async () => {
+      const first = (await as(carol).get('/api/v1/tasks?limit=2').expect(200)).body as ListView;
+      expect(first).toMatchObject({ total: 3, skip: 0, limit: 2 });
+      expect(idsOf(first)).toEqual([ids[2], ids[1]]);
+      expect(first.nextCursor).toEqual(expect.any(String));
+      const second = (
+        await as(carol)
+          .get('/api/v1/tasks')
+          .query({ limit: 2, cursor: first.nextCursor })
+          .expect(200)
+      ).body as ListView;
+      expect(idsOf(second)).toEqual([ids[0]]);
+      expect(second.nextCursor).toBeNull();
+    });
+
+    it('filters by status, taskType and agentId', async () => {
+      const byType = (await as(carol).get('/api/v1/tasks?taskType=list-a').expect(200))
+        .body as ListView;
+      expect(idsOf(byType)).toEqual([ids[2], ids[0]]);
+      const failed = (await as(carol).get('/api/v1/tasks?status=failed').expect(200)).body;
+      expect(failed.total).toBe(3);
+      const completed = (await as(carol).get('/api/v1/tasks?status=completed').expect(200)).body;
+      expect(completed.total).toBe(0);
+      const byAgent = (await as(carol).get(`/api/v1/tasks?agentId=${bobsAgentId}`).expect(200))
+        .body;
+      expect(byAgent.total).toBe(0);
+    });
+
+    it('clamps a large limit and refuses bad paging and filters', async () => {
+      const clamped = (await as(carol).get('/api/v1/tasks?limit=5000').expect(200)).body;
+      expect(clamped.limit).toBe(1000);
+      for (const query of ['skip=-1', 'limit=0', 'status=done', 'agentId=nope', 'limit=abc']) {
+        expectProblem(await as(carol).get(`/api/v1/tasks?${query}`), 400);
+      }
+    });
+  });
+
+  it('validates every field of a new task', async () => {
+    const valid = { name: 'n', taskType: 'echo' };
+    const invalid: [string, Record<string, unknown>][] = [
+      ['name', { taskType: 'echo' }],
+      ['name', { ...valid, name: '' }],
+      ['name', { ...valid, name: 'x'.repeat(201) }],
+      ['taskType', { name: 'n' }],
+      ['taskType', { ...valid, taskType: 'has spaces' }],
+      ['description', { ...valid, description: 'x'.repeat(2001) }],
+      ['priority', { ...valid, priority: 'urgent' }],
+      ['agentId', { ...valid, agentId: 'not-a-uuid' }],
+      ['maxAttempts', { ...valid, maxAttempts: 0 }],
+      ['maxAttempts', { ...valid, maxAttempts: 11 }],
+      ['maxAttempts', { ...valid, maxAttempts: 2.5 }],
+      ['timeoutMs', { ...valid, timeoutMs: 99 }],
+      ['timeoutMs', { ...valid, timeoutMs: 3_600_001 }],
+      ['parameters', { ...valid, parameters: [1, 2] }],
+      ['parameters', { ...valid, parameters: 'text' }],
+      ['parameters', { ...valid, parameters: { blob: 'x'.repeat(300 * 1024) } }],
+      ['status', { ...valid, status: 'completed' }],
+    ];
+    for (const [field, body] of invalid) {
+      const response = await as(alice).post('/api/v1/tasks').send(body);
+      expectProblem(response, 400);
+      const errors = (response.body as { errors: { field: string }[] }).errors;
+      expect(errors.map((e) => e.field)).toContain(field);
+    }
+    expectProblem(
+      await as(alice).post('/api/v1/tasks').set('Idempotency-Key', 'x'.repeat(201)).send(valid),
+      400,
+    );
+    expectProblem(await as(alice).get('/api/v1/tasks/not-a-uuid'), 400);
+    expectProblem(await request(t.http).post('/api/v1/tasks').send(valid), 401);
+  });
+});
