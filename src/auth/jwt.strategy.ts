@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { AppConfig } from '../config/app-config';
@@ -12,7 +13,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(config: AppConfig) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwt.secret,
+      // A KeyObject, not the string: given a string, jsonwebtoken first tries to parse it as a
+      // public key on every verification (~0.35 ms a request) before treating it as a secret.
+      // passport-jwt's types predate KeyObject, which it passes through to jsonwebtoken unchanged.
+      secretOrKey: createSecretKey(Buffer.from(config.jwt.secret)) as unknown as Buffer,
       // Pinned: a token signed with "none" or any other algorithm is refused.
       algorithms: [JWT_ALGORITHM],
       ignoreExpiration: false,
