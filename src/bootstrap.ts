@@ -1,7 +1,8 @@
-import { INestApplication, RequestMethod, VersioningType } from '@nestjs/common';
+import { INestApplication, NotFoundException, RequestMethod, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -9,6 +10,7 @@ import { QUEUE_BOARD_PATH } from './bull-board/queue-board.module';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
 import { buildOpenApiDocument } from './common/http/openapi';
 import { jsonBody } from './common/http/json-body';
+import { sendProblem, toProblem } from './common/http/problem';
 import { requestId } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
@@ -26,6 +28,15 @@ const UNPREFIXED_ROUTES = [
   { path: QUEUE_BOARD_PATH, method: RequestMethod.ALL },
   { path: `${QUEUE_BOARD_PATH}/{*path}`, method: RequestMethod.ALL },
 ];
+
+/** The only paths a process of role worker serves (DESIGN.md): probes and metrics. */
+const WORKER_PATHS = new Set(['/health', '/health/live', '/metrics']);
+
+function workerPathsOnly(request: Request, response: Response, next: NextFunction): void {
+  if (WORKER_PATHS.has(request.path)) return next();
+  const notServed = new NotFoundException('A worker process serves only /health and /metrics.');
+  sendProblem(response, toProblem(notServed, request));
+}
 
 /** Swagger UI at /docs, the document at /docs-json (the same as openapi.json: npm run openapi). */
 function setUpOpenApi(app: INestApplication): void {
@@ -59,6 +70,7 @@ export async function createApp(
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use(requestId);
+  if (config.role === 'worker') app.use(workerPathsOnly);
   app.use(helmet());
   app.enableCors({ origin: config.http.corsOrigins.length ? [...config.http.corsOrigins] : false });
   app.use(jsonBody());
@@ -67,6 +79,6 @@ export async function createApp(
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();
-  setUpOpenApi(app);
+  if (config.role !== 'worker') setUpOpenApi(app);
   return app;
 }
