@@ -44,7 +44,7 @@ describe('tasks queue', () => {
       backoff: { type: DOUBLING_BACKOFF, options: { baseMs: 100 } },
       priority: 1,
       removeOnComplete: true,
-      removeOnFail: false,
+      removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
     });
   });
 

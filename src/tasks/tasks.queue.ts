@@ -66,6 +66,9 @@ export function doublingBackoff(
   return baseMs * 2 ** (Math.max(1, attempt) - 1);
 }
 
+const FAILED_JOB_RETENTION_S = 7 * 24 * 3600;
+const FAILED_JOBS_KEPT = 10_000;
+
 interface QueueDefinition<Input> {
   /** Queue-wide Bull settings (locks, stall detection, backoff strategies). */
   settings(config: AppConfig): AdvancedSettings;
@@ -94,8 +97,9 @@ export const QUEUES: { [QueueName.Tasks]: QueueDefinition<QueueableTask> } = {
       },
       priority: PRIORITY_RANK[task.priority],
       removeOnComplete: true,
-      // Failed jobs stay for inspection in Bull Board.
-      removeOnFail: false,
+      // Failed jobs stay for inspection in Bull Board, within bounds so Redis does not grow
+      // forever: the task row and its attempts keep the full history in PostgreSQL.
+      removeOnFail: { age: FAILED_JOB_RETENTION_S, count: FAILED_JOBS_KEPT },
     }),
   },
 };
