@@ -1,6 +1,5 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
-import Redis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -8,6 +7,7 @@ import { INTERRUPTED } from '../src/tasks/task-state.store';
 import { startApp, TestApp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
+import { deleteRedisKeys } from './support/redis-keys';
 import { registerTestAgent, TestAgent, waitFor } from './support/test-agent';
 
 interface TaskView {
@@ -109,18 +109,7 @@ describe('task durability', () => {
 
   /** Deletes every key of this spec's queue: other runs and specs share this Redis. */
   async function flushQueue(): Promise<void> {
-    const redis = new Redis(process.env.REDIS_URL!);
-    try {
-      const pattern = `${env.REDIS_KEY_PREFIX}:tasks:*`;
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await deleteRedisKeys(process.env.REDIS_URL!, `${env.REDIS_KEY_PREFIX}:tasks:*`);
   }
 
   beforeAll(async () => {

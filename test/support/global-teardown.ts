@@ -1,5 +1,5 @@
-import Redis from 'ioredis';
 import { Client } from 'pg';
+import { deleteRedisKeys } from './redis-keys';
 import { ADMIN_DATABASE_URL } from './test-env';
 
 /** Drops the run's database and every Redis key under its prefix. */
@@ -12,16 +12,5 @@ export default async function globalTeardown(): Promise<void> {
   } finally {
     await admin.end();
   }
-  const redis = new Redis(process.env.REDIS_URL!);
-  try {
-    const pattern = `${process.env.REDIS_KEY_PREFIX}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteRedisKeys(process.env.REDIS_URL!, `${process.env.REDIS_KEY_PREFIX}*`);
 }
