@@ -177,6 +177,28 @@ describe('tasks', () => {
     }
   });
 
+  it('moves tasks_total when tasks are created, complete and fail', async () => {
+    const count = async (status: string): Promise<number> => {
+      const text = (await request(t.http).get('/metrics').expect(200)).text;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`tasks_total{status="${status}",type="echo"}`));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    const before = {
+      created: await count('created'),
+      completed: await count('completed'),
+      failed: await count('failed'),
+    };
+    const ok = await submit(alice, { parameters: { behaviour: 'succeed' } });
+    const bad = await submit(alice, { parameters: { behaviour: 'fail-permanent', status: 422 } });
+    expect((await waitForFinal(alice, ok.id)).status).toBe('completed');
+    expect((await waitForFinal(alice, bad.id)).status).toBe('failed');
+    expect(await count('created')).toBe(before.created + 2);
+    expect(await count('completed')).toBe(before.completed + 1);
+    expect(await count('failed')).toBe(before.failed + 1);
+  });
+
   it('retries transient failures with growing gaps, then completes', async () => {
     const created = await submit(alice, {
       parameters: { behaviour: 'fail-transient-n', n: 2 },
