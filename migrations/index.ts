@@ -1,6 +1,12 @@
 import { AuthAndAudit1764201600000 } from './1764201600000-auth-and-audit';
 import { Agents1764288000000 } from './1764288000000-agents';
 import { Tasks1764288100000 } from './1764288100000-tasks';
+import { TaskCounts1764374400000 } from './1764374400000-task-counts';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
-export const migrations = [AuthAndAudit1764201600000, Agents1764288000000, Tasks1764288100000];
+export const migrations = [
+  AuthAndAudit1764201600000,
+  Agents1764288000000,
+  Tasks1764288100000,
+  TaskCounts1764374400000,
+];

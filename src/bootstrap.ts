@@ -69,6 +69,9 @@ export async function createApp(
   }
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
+  // No ETag on API answers: they change with every write, so conditional requests would rarely
+  // spare a body, while hashing every body (a page of tasks is tens of kilobytes) costs each one.
+  app.set('etag', false);
   app.use(requestId);
   if (config.role === 'worker') app.use(workerPathsOnly);
   app.use(helmet());

@@ -486,6 +486,95 @@ describe('tasks', () => {
       expect(byAgent.total).toBe(0);
     });
 
+    it('lists each task exactly as GET /tasks/:id shows it', async () => {
+      const erin = await registerUser(t);
+      const odd = await submit(erin, {
+        name: 'quote " backslash \\ tab \t ünïcödé 😀',
+        description: 'line\nbreak </script>',
+        taskType: 'list-odd',
+        parameters: { nested: { list: [1, 'two', null, true, 2.5e-7] }, empty: {} },
+        priority: 'high',
+        maxAttempts: 1,
+      });
+      await waitForFinal(erin, odd.id);
+      const shown = (await as(erin).get(`/api/v1/tasks/${odd.id}`).expect(200)).body as TaskView;
+      const listed = await as(erin).get('/api/v1/tasks').expect(200);
+      expect(listed.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(listed.body).toEqual({
+        items: [shown],
+        total: 1,
+        skip: 0,
+        limit: 100,
+        nextCursor: null,
+      });
+      // Same fields in the same order, whichever way the answer was written.
+      expect(Object.keys(listed.body.items[0])).toEqual(Object.keys(shown));
+      const admin = await registerAdmin(t);
+      const all = (await as(admin).get(`/api/v1/tasks?taskType=list-odd`).expect(200)).body;
+      expect(all.items).toEqual([shown]);
+    });
+
+    it('pages by skip to the same tasks as by cursor', async () => {
+      const page = async (skip: number) =>
+        (await as(carol).get(`/api/v1/tasks?limit=1&skip=${skip}`).expect(200)).body as ListView;
+      expect(idsOf(await page(1))).toEqual([ids[1]]);
+      const last = await page(2);
+      expect(last).toMatchObject({ total: 3, skip: 2, limit: 1, nextCursor: null });
+      expect(idsOf(last)).toEqual([ids[0]]);
+      expect(await page(3)).toMatchObject({ items: [], total: 3, nextCursor: null });
+      const byType = (await as(carol).get('/api/v1/tasks?taskType=list-a&skip=1').expect(200))
+        .body as ListView;
+      expect(idsOf(byType)).toEqual([ids[0]]);
+      // The cursor of a page reached by skip continues from it.
+      const resumed = (
+        await as(carol)
+          .get('/api/v1/tasks')
+          .query({ limit: 1, cursor: (await page(0)).nextCursor })
+          .expect(200)
+      ).body as ListView;
+      expect(idsOf(resumed)).toEqual([ids[1]]);
+    });
+
+    it('keeps total exact however tasks are added or removed, for owners and admins', async () => {
+      const dave = await registerUser(t);
+      const total = async (user: RegisteredUser) =>
+        ((await as(user).get('/api/v1/tasks?limit=1').expect(200)).body as ListView).total;
+      // Written and removed behind the API's back (nothing in the API deletes a task), in bulk
+      // statements and one row at a time.
+      await t.dataSource.query(
+        `INSERT INTO tasks (owner_id, name, task_type, status)
+         SELECT $1, 'bulk ' || g, 'bulk', 'cancelled' FROM generate_series(1, 250) g`,
+        [dave.id],
+      );
+      expect(await total(dave)).toBe(250);
+      await t.dataSource.query(
+        `DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE owner_id = $1 LIMIT 100)`,
+        [dave.id],
+      );
+      await t.dataSource.query(
+        `DELETE FROM tasks WHERE id = (SELECT id FROM tasks WHERE owner_id = $1 LIMIT 1)`,
+        [dave.id],
+      );
+      expect(await total(dave)).toBe(149);
+      const filtered = (await as(dave).get('/api/v1/tasks?taskType=bulk&limit=1').expect(200))
+        .body as ListView;
+      expect(filtered.total).toBe(149);
+
+      const admin = await registerAdmin(t);
+      const [{ count }] = await t.dataSource.query<{ count: number }[]>(
+        `SELECT count(*)::int AS count FROM tasks`,
+      );
+      expect(await total(admin)).toBe(count);
+      // A deleted user's tasks go with it, and so does its count.
+      await t.dataSource.query(`DELETE FROM users WHERE id = $1`, [dave.id]);
+      const [{ counts }] = await t.dataSource.query<{ counts: number }[]>(
+        `SELECT count(*)::int AS counts FROM task_counts WHERE owner_id = $1`,
+        [dave.id],
+      );
+      expect(counts).toBe(0);
+      expect(await total(admin)).toBe(count - 149);
+    });
+
     it('clamps a large limit and refuses bad paging and filters', async () => {
       const clamped = (await as(carol).get('/api/v1/tasks?limit=5000').expect(200)).body;
       expect(clamped.limit).toBe(1000);

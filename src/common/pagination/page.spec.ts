@@ -57,7 +57,20 @@ describe('paginate', () => {
     await paginate(builder(), query({ limit: 2 }), 'createdAt');
     const select = sent[1].sql;
     expect(select).toMatch(/ORDER BY "user"\."created_at" DESC, "user"\."id" DESC/);
-    expect(select).toMatch(/LIMIT 3 OFFSET 0$/);
+    expect(select).toMatch(/LIMIT 3$/);
+  });
+
+  it('finds a page reached by skip among ids first, then reads only its rows', async () => {
+    await paginate(builder(), query({ limit: 2, skip: 500 }), 'createdAt');
+    const select = sent[1].sql;
+    const inner = /"user"\."id" IN \((SELECT .*?LIMIT 3 OFFSET 500)\)/.exec(select);
+    expect(inner).not.toBeNull();
+    expect(inner![1]).toMatch(/^SELECT "user"\."id" AS "user_id" FROM "users" "user"/);
+    // (TypeORM names the selected id by its output name, "user_id", in ORDER BY.)
+    expect(inner![1]).toMatch(/ORDER BY "user"\."created_at" DESC, ("user"\."id"|"user_id") DESC/);
+    // The outer query reads the page's rows only: no OFFSET of its own.
+    expect(select.replace(inner![1], '')).not.toContain('OFFSET');
+    expect(select).toMatch(/LIMIT 3$/);
   });
 
   it('seeks past the cursor position by column names in a row comparison', async () => {

@@ -1,0 +1,37 @@
+/**
+ * Every benchmark in one run (`npm run bench`): health, the task list, deep pages, task creation,
+ * each against its ceiling, then the task pipeline (bench/tasks-pipeline.ts); one table at the end.
+ *
+ *   npm run bench                          everything, about 4 minutes
+ *   npm run bench -- health list           only these (health, list, deep, create, pipeline)
+ *   BENCH_DURATION_S=30 npm run bench      longer measurements
+ *
+ * Settings: bench/lib/settings.ts; what the figures mean: bench/README.md.
+ */
+import { benchMain } from './lib/harness';
+import { pipelineWorkload } from './lib/pipeline';
+import { createWorkload, deepPagesWorkload, healthWorkload, listWorkload } from './lib/workloads';
+
+const ALL = ['health', 'list', 'deep', 'create', 'pipeline'];
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
+const unknown = chosen.filter((name) => !ALL.includes(name));
+if (unknown.length) {
+  console.error(`unknown workload(s): ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
+  process.exit(2);
+}
+const has = (name: string) => chosen.includes(name);
+
+void benchMain(
+  { largeOwner: has('deep'), listCeiling: has('list') || has('deep') },
+  async (run) => {
+    if (has('health')) await healthWorkload(run);
+    if (has('list')) await listWorkload(run);
+    if (has('deep')) await deepPagesWorkload(run);
+    if (has('create')) await createWorkload(run);
+    if (has('pipeline')) {
+      // The service and ceilings go first: the pipeline runs its own application.
+      await run.children.stopAll();
+      await pipelineWorkload(run);
+    }
+  },
+);
