@@ -15,7 +15,6 @@ const PLACEHOLDER_MARKERS = [
   'your_secret',
   'yoursecret',
   'default',
-  'xxxxxxxx',
 ];
 const MIN_SECRET_LENGTH = 32;
 const MIN_DISTINCT_SECRET_CHARS = 10;
