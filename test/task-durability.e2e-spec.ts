@@ -136,6 +136,23 @@ describe('task durability', () => {
     await iso?.drop();
   });
 
+  /**
+   * The interrupted attempt is recorded as retryable, the second one succeeds, and the dead
+   * worker's agent slot was given back.
+   */
+  async function expectRecoveredAfterInterruption(taskId: string): Promise<TaskView> {
+    const done = await waitForStatus(taskId, 'completed');
+    expect(done).toMatchObject({ attempts: 2 });
+    const attempts = await attemptsOf(taskId);
+    expect(attempts.map((a) => [a.number, a.outcome])).toEqual([
+      [1, 'retryable_error'],
+      [2, 'succeeded'],
+    ]);
+    expect(attempts[0].error).toBe(INTERRUPTED);
+    expect(await inFlight()).toBe(0);
+    return done;
+  }
+
   it('runs no worker in an api process and serves no task route in a worker process', async () => {
     // Bull keeps a queue's processing handlers by job name; a queue nobody processes has none.
     const handlersOf = (app: TestApp) =>
@@ -214,16 +231,8 @@ describe('task durability', () => {
 
       const worker = await startWorker();
       try {
-        const done = await waitForStatus(task.id, 'completed');
-        expect(done).toMatchObject({ attempts: 2, result: { attempt: 2 } });
-        const attempts = await attemptsOf(task.id);
-        expect(attempts.map((a) => [a.number, a.outcome])).toEqual([
-          [1, 'retryable_error'],
-          [2, 'succeeded'],
-        ]);
-        expect(attempts[0].error).toBe(INTERRUPTED);
-        // The dead worker's agent slot was given back.
-        expect(await inFlight()).toBe(0);
+        const done = await expectRecoveredAfterInterruption(task.id);
+        expect(done).toMatchObject({ result: { attempt: 2 } });
       } finally {
         await worker.close();
       }
@@ -253,14 +262,7 @@ describe('task durability', () => {
 
       const worker = await startWorker();
       try {
-        expect(await waitForStatus(task.id, 'completed')).toMatchObject({ attempts: 2 });
-        const attempts = await attemptsOf(task.id);
-        expect(attempts.map((a) => [a.number, a.outcome])).toEqual([
-          [1, 'retryable_error'],
-          [2, 'succeeded'],
-        ]);
-        expect(attempts[0].error).toBe(INTERRUPTED);
-        expect(await inFlight()).toBe(0);
+        await expectRecoveredAfterInterruption(task.id);
       } finally {
         await worker.close();
       }
