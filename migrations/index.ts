@@ -2,6 +2,7 @@ import { AuthAndAudit1764201600000 } from './1764201600000-auth-and-audit';
 import { Agents1764288000000 } from './1764288000000-agents';
 import { Tasks1764288100000 } from './1764288100000-tasks';
 import { TaskCounts1764374400000 } from './1764374400000-task-counts';
+import { AgentSlotsInRedis1764460800000 } from './1764460800000-agent-slots-in-redis';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Agents1764288000000,
   Tasks1764288100000,
   TaskCounts1764374400000,
+  AgentSlotsInRedis1764460800000,
 ];

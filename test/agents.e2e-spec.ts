@@ -1,13 +1,11 @@
-import { Client as PgClient } from 'pg';
 import request from 'supertest';
-import { DataSource } from 'typeorm';
-import { AgentsService } from '../src/agents/agents.service';
-import { loadDatabaseConfig } from '../src/config/app-config';
-import { dataSourceOptions } from '../src/database/data-source-options';
-import { runMigrations } from '../src/database/migrate';
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { AgentSlots } from '../src/agents/agent-slots';
+import { AgentsService, ClaimAgentInput } from '../src/agents/agents.service';
 import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
-import { ADMIN_DATABASE_URL } from './support/test-env';
+import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 
 const AGENT_FIELDS = [
   'id',
@@ -606,20 +604,21 @@ describe('agents', () => {
     });
   });
 
-  describe('routing (claimAgent / releaseAgent)', () => {
+  describe('routing (claimAgent / releaseAgent, AgentSlots)', () => {
     let service: AgentsService;
+    let slots: AgentSlots;
     let router: RegisteredUser;
     let other: RegisteredUser;
 
     beforeAll(async () => {
       service = t.app.get(AgentsService);
+      slots = t.app.get(AgentSlots);
       router = await registerUser(t);
       other = await registerUser(t);
     });
 
-    async function inFlight(user: RegisteredUser, id: string): Promise<number> {
-      return ((await api(t, user).get(`/agents/${id}`).expect(200)).body as AgentBody).inFlight;
-    }
+    const claim = (input: ClaimAgentInput, attemptId = randomUUID()) =>
+      service.claimAgent(input, attemptId);
 
     it('claims only the owner’s active agent with the capability, within maxConcurrency', async () => {
       const taskType = uniqueName('route');
@@ -632,50 +631,42 @@ describe('agents', () => {
       await heartbeat(t, other, foreign.id);
       await heartbeat(t, router, idle.id, 'busy');
 
-      expect(await service.countCapable(router.id, taskType)).toBe(1);
-      const claimed = await service.claimAgent({ ownerId: router.id, taskType });
-      expect(claimed).toEqual({
+      const attemptId = randomUUID();
+      expect(await claim({ ownerId: router.id, taskType }, attemptId)).toEqual({
         id: capable.id,
         endpointUrl: ENDPOINT,
         protocol: 'a2a',
         signingSecret: capable.signingSecret,
       });
-      expect(await inFlight(router, capable.id)).toBe(1);
+      expect(await slots.taken(capable.id)).toBe(1);
 
       // maxConcurrency 1: the slot is taken; busy, incapable and foreign agents are never chosen.
-      expect(await service.claimAgent({ ownerId: router.id, taskType })).toBeNull();
-      expect(await service.countCapable(router.id, taskType)).toBe(1);
+      expect(await claim({ ownerId: router.id, taskType })).toBe('busy');
+      expect(await slots.taken(foreign.id)).toBe(0);
 
-      await service.releaseAgent(capable.id);
-      expect(await inFlight(router, capable.id)).toBe(0);
-      const again = await service.claimAgent({ ownerId: router.id, taskType, agentId: null });
-      expect(again?.id).toBe(capable.id);
-      await service.releaseAgent(capable.id);
+      await service.releaseAgent(capable.id, attemptId);
+      expect(await slots.taken(capable.id)).toBe(0);
+      const again = await claim({ ownerId: router.id, taskType, agentId: null });
+      expect(again).toMatchObject({ id: capable.id });
     });
 
     it('never claims another user’s agent, even when agentId names it', async () => {
       const taskType = uniqueName('route');
       const foreign = await createAgent(t, other, { capabilities: [taskType], maxConcurrency: 5 });
       await heartbeat(t, other, foreign.id);
-      expect(
-        await service.claimAgent({ ownerId: router.id, taskType, agentId: foreign.id }),
-      ).toBeNull();
-      expect(await service.countCapable(router.id, taskType, foreign.id)).toBe(0);
-      expect(await service.claimAgent({ ownerId: router.id, taskType })).toBeNull();
-      expect(await inFlight(other, foreign.id)).toBe(0);
+      expect(await claim({ ownerId: router.id, taskType, agentId: foreign.id })).toBe('none');
+      expect(await claim({ ownerId: router.id, taskType })).toBe('none');
+      expect(await slots.taken(foreign.id)).toBe(0);
     });
 
     it('claims a named agent of the owner only while it is active and has a free slot', async () => {
       const named = await createAgent(t, router, { capabilities: ['anything'] });
       const input = { ownerId: router.id, taskType: 'not-its-capability', agentId: named.id };
-      expect(await service.claimAgent(input)).toBeNull();
-      expect(await service.countCapable(router.id, input.taskType, named.id)).toBe(0);
+      expect(await claim(input)).toBe('none');
 
       await heartbeat(t, router, named.id);
-      expect(await service.countCapable(router.id, input.taskType, named.id)).toBe(1);
-      expect((await service.claimAgent(input))?.id).toBe(named.id);
-      expect(await service.claimAgent(input)).toBeNull();
-      await service.releaseAgent(named.id);
+      expect(await claim(input)).toMatchObject({ id: named.id });
+      expect(await claim(input)).toBe('busy');
     });
 
     it('spreads claims to the least-loaded agent', async () => {
@@ -686,72 +677,83 @@ describe('agents', () => {
       await heartbeat(t, router, b.id);
       const ids = [];
       for (let i = 0; i < 4; i += 1) {
-        ids.push((await service.claimAgent({ ownerId: router.id, taskType }))?.id);
+        const target = await claim({ ownerId: router.id, taskType });
+        ids.push(typeof target === 'string' ? target : target.id);
       }
       expect(ids.slice(0, 2).sort()).toEqual([a.id, b.id].sort());
       expect(ids.slice(2).sort()).toEqual([a.id, b.id].sort());
-      expect(await service.claimAgent({ ownerId: router.id, taskType })).toBeNull();
-      expect(await inFlight(router, a.id)).toBe(2);
-      expect(await inFlight(router, b.id)).toBe(2);
+      expect(await claim({ ownerId: router.id, taskType })).toBe('busy');
+      expect(await slots.taken(a.id)).toBe(2);
+      expect(await slots.taken(b.id)).toBe(2);
     });
 
-    it('never exceeds maxConcurrency under concurrent claims', async () => {
-      const taskType = uniqueName('route');
-      const agent = await createAgent(t, router, { capabilities: [taskType], maxConcurrency: 3 });
-      await heartbeat(t, router, agent.id);
-      const claims = await Promise.all(
-        Array.from({ length: 12 }, () => service.claimAgent({ ownerId: router.id, taskType })),
-      );
-      expect(claims.filter((claim) => claim !== null)).toHaveLength(3);
-      expect(await inFlight(router, agent.id)).toBe(3);
-    });
-
-    it('grants every free slot to simultaneous claims, not just the first', async () => {
+    it('never exceeds maxConcurrency under concurrent claims, and grants every free slot', async () => {
       const taskType = uniqueName('route');
       const agent = await createAgent(t, router, { capabilities: [taskType], maxConcurrency: 20 });
       await heartbeat(t, router, agent.id);
       const claims = await Promise.all(
-        Array.from({ length: 20 }, () => service.claimAgent({ ownerId: router.id, taskType })),
+        Array.from({ length: 50 }, () => claim({ ownerId: router.id, taskType })),
       );
-      expect(claims.every((claim) => claim?.id === agent.id)).toBe(true);
-      expect(await service.claimAgent({ ownerId: router.id, taskType })).toBeNull();
-      expect(await inFlight(router, agent.id)).toBe(20);
+      expect(claims.filter((target) => typeof target !== 'string')).toHaveLength(20);
+      expect(claims.filter((target) => target === 'busy')).toHaveLength(30);
+      expect(await slots.taken(agent.id)).toBe(20);
     });
 
-    it('never releases below zero', async () => {
-      const agent = await createAgent(t, router);
-      await service.releaseAgent(agent.id);
-      await service.releaseAgent(agent.id);
-      expect(await inFlight(router, agent.id)).toBe(0);
+    it('gives a slot back once, whatever the number of releases', async () => {
+      const taskType = uniqueName('route');
+      const agent = await createAgent(t, router, { capabilities: [taskType], maxConcurrency: 2 });
+      await heartbeat(t, router, agent.id);
+      const first = randomUUID();
+      await claim({ ownerId: router.id, taskType }, first);
+      await claim({ ownerId: router.id, taskType });
+      await service.releaseAgent(agent.id, first);
+      await service.releaseAgent(agent.id, first);
+      expect(await slots.taken(agent.id)).toBe(1);
+    });
+
+    it('repair gives back slots no running attempt holds and restores those of running ones', async () => {
+      // A prefix of its own: repair looks at every agent's slots under its prefix.
+      const redis = new Redis(process.env.REDIS_URL!, {
+        keyPrefix: `${process.env.REDIS_KEY_PREFIX}-repair:`,
+      });
+      try {
+        const own = new AgentSlots(redis);
+        const agent = { id: randomUUID(), maxConcurrency: 5 };
+        const [leaked, young, running] = [randomUUID(), randomUUID(), randomUUID()];
+        await own.claim([agent], leaked);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await own.claim([agent], young);
+
+        // `leaked` is older than the grace period and no running attempt holds it; `young` may be
+        // about to start its attempt; `running` runs (PostgreSQL says so) but Redis lost its slot.
+        const repaired = await own.repair(
+          [{ agentId: agent.id, attemptId: running, startedAt: new Date(Date.now() - 60_000) }],
+          50,
+        );
+        expect(repaired).toEqual({ freed: 1, restored: 1 });
+        expect(await own.taken(agent.id)).toBe(2);
+        await own.release(agent.id, young);
+        await own.release(agent.id, running);
+        expect(await own.taken(agent.id)).toBe(0);
+      } finally {
+        redis.disconnect();
+      }
     });
   });
 });
 
 describe('agent heartbeat TTL', () => {
-  const database = `${new URL(process.env.DATABASE_URL!).pathname.slice(1)}_ttl`;
+  let iso: IsolatedEnv | undefined;
   let t: TestApp | undefined;
 
-  /** Its own database: a 1 s TTL sweeps every agent it sees, and other specs share the run's. */
+  /**
+   * Its own database and Redis prefix: a 1 s TTL sweeps every agent it sees, and its reconciler
+   * squares the agent slots it sees with the attempts of its own database only.
+   */
   beforeAll(async () => {
-    const admin = new PgClient({ connectionString: ADMIN_DATABASE_URL });
-    await admin.connect();
-    try {
-      await admin.query(`CREATE DATABASE "${database}"`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(process.env.DATABASE_URL!);
-    url.pathname = `/${database}`;
-    const dataSource = await new DataSource(
-      dataSourceOptions(loadDatabaseConfig({ ...process.env, DATABASE_URL: url.toString() })),
-    ).initialize();
-    try {
-      await runMigrations(dataSource);
-    } finally {
-      await dataSource.destroy();
-    }
+    iso = await isolatedEnv('ttl');
     t = await startApp({
-      DATABASE_URL: url.toString(),
+      ...iso.env,
       AGENT_HEARTBEAT_TTL_S: '1',
       AGENT_SWEEP_INTERVAL_MS: '200',
       AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1',
@@ -760,13 +762,7 @@ describe('agent heartbeat TTL', () => {
 
   afterAll(async () => {
     await t?.close();
-    const admin = new PgClient({ connectionString: ADMIN_DATABASE_URL });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    } finally {
-      await admin.end();
-    }
+    await iso?.drop();
   });
 
   it('sets active and busy agents inactive once their heartbeat is older than the TTL', async () => {

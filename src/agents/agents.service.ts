@@ -7,11 +7,13 @@ import { AuditService } from '../audit/audit.service';
 import { ClientContext } from '../common/decorators/client-context.decorator';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { mapPage, Page, paginate } from '../common/pagination/page';
+import { preparedQuery } from '../database/prepared-query';
 import { AgentDto, CreatedAgentDto } from './dto/agent.dto';
 import { CreateAgentDto } from './dto/create-agent.dto';
 import { HeartbeatResponseDto } from './dto/heartbeat.dto';
 import { ListAgentsDto } from './dto/list-agents.dto';
 import { UpdateAgentDto } from './dto/update-agent.dto';
+import { AgentSlots } from './agent-slots';
 import { EndpointPolicy } from './endpoint-policy';
 import { Agent, AgentProtocol, AgentStatus } from './entities/agent.entity';
 
@@ -36,21 +38,26 @@ const SIGNING_SECRET_BYTES = 32;
 /** $1 owner, $2 task type, $3 named agent (or null): the agents that could take the task. */
 const CAPABLE = `owner_id = $1 AND status = 'active'
   AND (CASE WHEN $3::uuid IS NULL THEN capabilities @> ARRAY[$2::text] ELSE id = $3::uuid END)`;
-/** ... and have a free slot right now. */
-const CLAIMABLE = `${CAPABLE} AND in_flight < max_concurrency`;
-/** A claim that keeps meeting rows other claims hold gives up after this many passes. */
-const CLAIM_PASSES = 5;
+/** The agents claimAgent chooses among, in order of preference; prepared (see preparedQuery). */
+const CANDIDATES = {
+  name: 'ymera_agent_candidates',
+  text: `SELECT id, endpoint_url, protocol, signing_secret, max_concurrency
+           FROM agents WHERE ${CAPABLE}
+          ORDER BY last_heartbeat DESC NULLS LAST, id
+          LIMIT 100`,
+};
 
-interface DispatchTargetRow {
+interface CandidateRow {
   id: string;
   endpoint_url: string;
   protocol: AgentProtocol;
   signing_secret: string;
+  max_concurrency: number;
 }
 
 /**
  * The agent registry (owners see their own agents, admins every agent) and the routing the
- * dispatcher relies on: claimAgent/releaseAgent keep in_flight within max_concurrency.
+ * dispatcher relies on: claimAgent/releaseAgent keep dispatches within max_concurrency (AgentSlots).
  */
 @Injectable()
 export class AgentsService {
@@ -59,6 +66,7 @@ export class AgentsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly endpoints: EndpointPolicy,
+    private readonly slots: AgentSlots,
   ) {}
 
   async create(
@@ -82,7 +90,6 @@ export class AgentsService {
           maxConcurrency: dto.maxConcurrency ?? 1,
           config: dto.config ?? {},
           signingSecret,
-          inFlight: 0,
           lastHeartbeat: null,
         }),
       );
@@ -104,7 +111,8 @@ export class AgentsService {
         },
         manager,
       );
-      return { ...AgentDto.from(agent), signingSecret };
+      // A new agent runs nothing yet.
+      return { ...AgentDto.from({ ...agent, inFlight: 0 }), signingSecret };
     });
   }
 
@@ -207,73 +215,39 @@ export class AgentsService {
   }
 
   /**
-   * Atomically takes one concurrency slot on an agent of `ownerId` that may receive the task:
-   * the named agent, or else the least-loaded active agent whose capabilities contain taskType
-   * (ties: the freshest heartbeat). Null when none is active with a free slot. Every successful
-   * claim must be followed by exactly one releaseAgent once the attempt is over.
+   * Takes one concurrency slot, for the attempt `attemptId`, on an agent of `ownerId` that may
+   * receive the task: the named agent, or else the least-loaded active agent whose capabilities
+   * contain taskType (ties: the freshest heartbeat; the 100 freshest are considered). 'none' when
+   * no such agent is active, 'busy' when all their slots are taken. The slot is given back by
+   * releaseAgent once the attempt is over (AgentSlots.repair catches one never given back).
    */
   async claimAgent(
     input: ClaimAgentInput,
-    manager?: EntityManager,
-  ): Promise<DispatchTarget | null> {
-    const runner = manager ?? this.agents.manager;
-    const params = [input.ownerId, input.taskType, input.agentId ?? null];
-    // First pass: SKIP LOCKED spreads simultaneous claims over agents instead of queueing them on
-    // one row. It also skips a row a concurrent claim holds for a few microseconds, so an empty
-    // answer is only believed once no candidate has a free slot; until then the next pass waits
-    // for the row lock, and FOR UPDATE re-checks in_flight < max_concurrency on the committed row.
-    for (let pass = 0; pass < CLAIM_PASSES; pass += 1) {
-      const [rows] = await runner.query<[DispatchTargetRow[], number]>(
-        `UPDATE agents SET in_flight = in_flight + 1
-          WHERE id = (
-            SELECT id FROM agents
-             WHERE ${CLAIMABLE}
-             ORDER BY in_flight ASC, last_heartbeat DESC NULLS LAST, id ASC
-             LIMIT 1
-             FOR UPDATE ${pass === 0 ? 'SKIP LOCKED' : ''})
-          RETURNING id, endpoint_url, protocol, signing_secret`,
-        params,
-      );
-      const row = rows[0];
-      if (row) {
-        return {
-          id: row.id,
-          endpointUrl: row.endpoint_url,
-          protocol: row.protocol,
-          signingSecret: row.signing_secret,
-        };
-      }
-      const [{ free }] = await runner.query<{ free: boolean }[]>(
-        `SELECT EXISTS (SELECT 1 FROM agents WHERE ${CLAIMABLE}) AS free`,
-        params,
-      );
-      if (!free) return null;
-    }
-    return null;
+    attemptId: string,
+  ): Promise<DispatchTarget | 'none' | 'busy'> {
+    const candidates = await preparedQuery<CandidateRow>(this.dataSource, CANDIDATES, [
+      input.ownerId,
+      input.taskType,
+      input.agentId ?? null,
+    ]);
+    if (candidates.length === 0) return 'none';
+    const claimed = await this.slots.claim(
+      candidates.map((row) => ({ id: row.id, maxConcurrency: row.max_concurrency })),
+      attemptId,
+    );
+    const row = candidates.find((candidate) => candidate.id === claimed);
+    if (!row) return 'busy';
+    return {
+      id: row.id,
+      endpointUrl: row.endpoint_url,
+      protocol: row.protocol,
+      signingSecret: row.signing_secret,
+    };
   }
 
-  /**
-   * Gives back a slot taken by claimAgent (never below zero). A worker killed mid-dispatch leaks its
-   * slot; the tasks reconciler repairs it by calling this when it re-queues the in_progress task.
-   */
-  async releaseAgent(agentId: string, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.agents.manager).query(
-      `UPDATE agents SET in_flight = GREATEST(in_flight - 1, 0) WHERE id = $1`,
-      [agentId],
-    );
-  }
-
-  /**
-   * How many active agents of the owner could take the task if they had a free slot (the named one,
-   * or those with the capability). 0 means "no active agent"; more than 0 after a null claimAgent
-   * means "all busy". Both are retryable for the dispatcher.
-   */
-  async countCapable(ownerId: string, taskType: string, agentId?: string | null): Promise<number> {
-    const rows = await this.agents.manager.query<{ count: number }[]>(
-      `SELECT count(*)::int AS count FROM agents WHERE ${CAPABLE}`,
-      [ownerId, taskType, agentId ?? null],
-    );
-    return rows[0]?.count ?? 0;
+  /** Gives back the slot claimAgent took for `attemptId`. */
+  releaseAgent(agentId: string, attemptId: string): Promise<void> {
+    return this.slots.release(agentId, attemptId);
   }
 
   /** Sets every active or busy agent whose last heartbeat is older than the TTL to inactive. */

@@ -6,6 +6,7 @@ import { mapPage, Page, paginate } from '../common/pagination/page';
 import { ListAuditLogsDto } from './dto/list-audit-logs.dto';
 import { AuditLogDto } from './dto/audit-log.dto';
 import { AuditAction } from './audit-actions';
+import { INSERT_AUDIT_RECORD } from './audit.sql';
 import { AuditLog, AuditOutcome } from './entities/audit-log.entity';
 
 export interface AuditEntry {
@@ -44,22 +45,17 @@ export class AuditService {
    * back) with the change it describes.
    */
   async record(entry: AuditEntry, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.logs.manager).query(
-      `INSERT INTO audit_logs
-         (action, outcome, actor_id, resource_type, resource_id, ip_address, user_agent, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        entry.action,
-        entry.outcome ?? 'success',
-        entry.actorId ?? null,
-        entry.resourceType ?? null,
-        entry.resourceId ?? null,
-        entry.client?.ipAddress ?? null,
-        entry.client?.userAgent ?? null,
-        entry.client?.requestId ?? null,
-        JSON.stringify(redact(entry.details ?? {})),
-      ],
-    );
+    await (manager ?? this.logs.manager).query(INSERT_AUDIT_RECORD, [
+      entry.action,
+      entry.outcome ?? 'success',
+      entry.actorId ?? null,
+      entry.resourceType ?? null,
+      entry.resourceId ?? null,
+      entry.client?.ipAddress ?? null,
+      entry.client?.userAgent ?? null,
+      entry.client?.requestId ?? null,
+      JSON.stringify(redact(entry.details ?? {})),
+    ]);
   }
 
   async list(query: ListAuditLogsDto): Promise<Page<AuditLogDto>> {

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { decodeCursor, encodeCursor } from '../common/pagination/page';
 import { ListTasksDto } from './dto/list-tasks.dto';
-import { preparedQuery } from './prepared-query';
+import { preparedQuery } from '../database/prepared-query';
 
 /**
  * GET /api/v1/tasks in SQL written for it rather than built by the query builder, because it is the

@@ -5,6 +5,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AgentSlots } from '../agents/agent-slots';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { TaskPriority } from './entities/task.entity';
@@ -30,12 +31,21 @@ interface UnfinishedRow {
   updated_at: Date;
 }
 
+interface RunningAttemptRow {
+  id: string;
+  agent_id: string;
+  started_at: Date;
+}
+
 export interface ReconcileReport {
   /** False when another process held the reconciler lock. */
   ran: boolean;
   requeued: number;
   interrupted: number;
   failed: number;
+  /** Agent slots given back that no running attempt held, and slots of running attempts restored. */
+  slotsFreed: number;
+  slotsRestored: number;
 }
 
 function enqueueable(row: UnfinishedRow): EnqueueableTask {
@@ -64,6 +74,8 @@ async function inChunks<T>(items: T[], work: (item: T) => Promise<void>): Promis
  *   and enqueue, Redis lost its data) is queued again;
  * - an in_progress task whose attempt outlived its timeout and whose job is gone is taken back: the
  *   attempt is closed as interrupted, the agent slot given back, and the task queued again.
+ * - agent slots (AgentSlots) agree with the running attempts again: a slot no running attempt holds
+ *   (its process died before giving it back) is given back, one Redis lost is restored.
  * A worker killed mid-dispatch whose job still exists is Bull's stalled-job check's business: the job
  * runs again and that run closes the interrupted attempt (TaskStateStore.start).
  * Re-queueing is idempotent (job id = task id) and a PostgreSQL advisory lock keeps concurrent
@@ -82,6 +94,7 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
     private readonly dataSource: DataSource,
     private readonly queue: TaskQueue,
     private readonly store: TaskStateStore,
+    private readonly slots: AgentSlots,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -102,7 +115,14 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
   }
 
   async reconcile(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { ran: false, requeued: 0, interrupted: 0, failed: 0 };
+    const report: ReconcileReport = {
+      ran: false,
+      requeued: 0,
+      interrupted: 0,
+      failed: 0,
+      slotsFreed: 0,
+      slotsRestored: 0,
+    };
     const lockRunner = this.dataSource.createQueryRunner();
     await lockRunner.connect();
     try {
@@ -114,13 +134,20 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
       try {
         await this.requeueOrphans(report);
         await this.recoverAbandoned(report);
+        await this.repairSlots(report);
       } finally {
         await lockRunner.query('SELECT pg_advisory_unlock($1)', [RECONCILER_LOCK_ID]);
       }
     } finally {
       await lockRunner.release();
     }
-    if (report.requeued || report.interrupted || report.failed) {
+    if (
+      report.requeued ||
+      report.interrupted ||
+      report.failed ||
+      report.slotsFreed ||
+      report.slotsRestored
+    ) {
       this.logger.warn(report, 'Reconciled tasks the queue had lost track of');
     }
     return report;
@@ -184,5 +211,22 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
         report.requeued += 1;
       }
     });
+  }
+
+  /**
+   * Slots taken for longer than a lock duration (a live worker starts its attempt within moments
+   * of the claim) that no running attempt holds are given back.
+   */
+  private async repairSlots(report: ReconcileReport): Promise<void> {
+    const rows = await this.dataSource.query<RunningAttemptRow[]>(
+      `SELECT id, agent_id, started_at FROM task_attempts
+        WHERE finished_at IS NULL AND agent_id IS NOT NULL`,
+    );
+    const repaired = await this.slots.repair(
+      rows.map((row) => ({ attemptId: row.id, agentId: row.agent_id, startedAt: row.started_at })),
+      this.config.tasks.lockDurationMs,
+    );
+    report.slotsFreed += repaired.freed;
+    report.slotsRestored += repaired.restored;
   }
 }

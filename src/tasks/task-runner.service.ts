@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bull';
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -80,7 +81,9 @@ export class TaskRunner {
   private async attempt(job: Job<TaskJobData>): Promise<void> {
     const data = job.data;
     const timeoutMs = data.timeoutMs ?? this.config.tasks.dispatchTimeoutMs;
-    const target = await this.claim(data, timeoutMs);
+    // The attempt's id is chosen here: it holds the agent slot from the claim on.
+    const attemptId = randomUUID();
+    const target = await this.claim(data, attemptId, timeoutMs);
     if (target === 'stopping') {
       // Not an attempt: the job goes back to Bull for another worker.
       throw new RetryableAttemptError('the worker shut down while waiting for a free agent', 1);
@@ -96,17 +99,16 @@ export class TaskRunner {
 
     let started;
     try {
-      started = await this.store.start(data.taskId, target.id);
+      started = await this.store.start(data.taskId, target.id, attemptId);
     } catch (error) {
-      await this.release([target.id]);
+      await this.release(target.id, attemptId);
       throw error;
     }
     if (!started) {
       // Cancelled or finished since the job was queued: nothing to send.
-      await this.release([target.id]);
+      await this.release(target.id, attemptId);
       return;
     }
-    await this.release(started.interruptedAgentIds);
 
     let outcome: DispatchOutcome;
     const dispatchedAt = performance.now();
@@ -129,15 +131,15 @@ export class TaskRunner {
     }
     this.metrics.dispatchObserved(outcome.outcome, (performance.now() - dispatchedAt) / 1000);
 
-    // Closing the attempt gives the agent's slot back in the same transaction. When recording
-    // fails (database down) the attempt stays open and the slot taken: Bull retries the job and
-    // the next attempt closes this one as interrupted, giving the slot back then.
-    const recorded = await this.store.finish(data.taskId, started.attemptId, {
+    // When recording fails (database down) the attempt stays open and keeps its slot: Bull retries
+    // the job, and the next attempt closes this one as interrupted and gives the slot back then.
+    const recorded = await this.store.finish(data.taskId, attemptId, {
       outcome: outcome.outcome,
       httpStatus: outcome.httpStatus,
       error: outcome.outcome === 'succeeded' ? null : outcome.error,
       result: outcome.outcome === 'succeeded' ? outcome.result : undefined,
     });
+    await this.release(target.id, attemptId);
     this.count(recorded, data);
     if (outcome.outcome !== 'succeeded') this.settle(job, recorded, outcome.error);
   }
@@ -159,12 +161,13 @@ export class TaskRunner {
   }
 
   /**
-   * The named agent, or the least-loaded capable one. While capable agents exist but none can be
-   * claimed (all slots taken, or the row momentarily locked by a concurrent claim), retries with
-   * a short doubling delay within the attempt's time rather than burning an attempt.
+   * A slot for `attemptId` on the named agent, or on the least-loaded capable one. While capable
+   * agents exist but all their slots are taken, retries with a short doubling delay within the
+   * attempt's time rather than burning an attempt.
    */
   private async claim(
     data: TaskJobData,
+    attemptId: string,
     waitMs: number,
   ): Promise<DispatchTarget | 'none' | 'busy' | 'stopping'> {
     const input = {
@@ -172,28 +175,24 @@ export class TaskRunner {
       taskType: data.taskType,
       agentId: data.requestedAgentId,
     };
-    const capable = () =>
-      this.agents.countCapable(data.ownerId, data.taskType, data.requestedAgentId);
     const deadline = Date.now() + waitMs;
     let delay = CLAIM_RETRY_FIRST_MS;
-    for (let tries = 0; ; tries += 1) {
-      const target = await this.agents.claimAgent(input);
-      if (target) return target;
-      if (tries === 0 && (await capable()) === 0) return 'none';
+    for (;;) {
+      const target = await this.agents.claimAgent(input, attemptId);
+      if (target !== 'busy') return target;
       if (this.stopping.signal.aborted) return 'stopping';
-      if (Date.now() + delay > deadline) return (await capable()) === 0 ? 'none' : 'busy';
+      if (Date.now() + delay > deadline) return 'busy';
       await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
       delay = Math.min(delay * 2, CLAIM_RETRY_MAX_MS);
     }
   }
 
-  private async release(agentIds: string[]): Promise<void> {
-    for (const agentId of agentIds) {
-      try {
-        await this.agents.releaseAgent(agentId);
-      } catch (error) {
-        this.logger.error({ err: error, agentId }, 'Could not give an agent slot back');
-      }
+  /** Gives back a claimed slot (best effort: AgentSlots.repair gives back one left behind). */
+  private async release(agentId: string, attemptId: string): Promise<void> {
+    try {
+      await this.agents.releaseAgent(agentId, attemptId);
+    } catch (error) {
+      this.logger.error({ err: error, agentId }, 'Could not give an agent slot back');
     }
   }
 }

@@ -1,8 +1,14 @@
+import { AuditAction } from '../audit/audit-actions';
+import { auditInsert } from '../audit/audit.sql';
+
 /**
  * The statements that move a task through its execution, run as named prepared statements (see
  * preparedQuery). Each is a single statement with a condition on the task's current status, so a
  * cancel, a second worker or the reconciler racing with a worker can never resurrect a finished
- * task.
+ * task. One that ends the task also writes task.complete / task.fail, as a CTE of the same
+ * statement: no transaction stays open across round trips while it holds its row locks. Those that
+ * close attempts a dead worker left running answer which they closed (interrupted_attempts), so
+ * the caller gives their agent slots back (AgentSlots).
  */
 
 /**
@@ -15,14 +21,32 @@ function closeInterrupted(errorParam: number): string {
     UPDATE task_attempts
        SET finished_at = now(), outcome = 'retryable_error', error = $${errorParam}
      WHERE task_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM task)
-    RETURNING agent_id
+    RETURNING id, agent_id
   )`;
 }
 
-const INTERRUPTED_AGENT_IDS = `ARRAY(SELECT agent_id FROM interrupted WHERE agent_id IS NOT NULL)
-  AS interrupted_agent_ids`;
+/** The attempts the "interrupted" CTE closed that held an agent slot: [{ agentId, attemptId }]. */
+const INTERRUPTED_ATTEMPTS = `COALESCE(
+    (SELECT json_agg(json_build_object('agentId', agent_id, 'attemptId', id))
+       FROM interrupted WHERE agent_id IS NOT NULL),
+    '[]') AS interrupted_attempts`;
 
-/** $1 task, $2 agent, $3 interruption message. */
+/**
+ * task.complete / task.fail, by the system (no actor), when the "task" CTE (RETURNING id, status,
+ * owner_id, attempts, error_message) has just ended the task.
+ */
+const AUDIT_FINISHED = `audit AS (
+  ${auditInsert(`SELECT
+      CASE WHEN status = 'completed' THEN '${AuditAction.TaskComplete}' ELSE '${AuditAction.TaskFail}' END,
+      CASE WHEN status = 'completed' THEN 'success' ELSE 'failure' END,
+      NULL, 'task', id::text, NULL, NULL, NULL,
+      jsonb_build_object('ownerId', owner_id, 'attempts', attempts)
+        || CASE WHEN status = 'failed' THEN jsonb_build_object('error', error_message)
+                ELSE '{}'::jsonb END
+    FROM task WHERE status IN ('completed', 'failed')`)}
+)`;
+
+/** $1 task, $2 agent, $3 interruption message, $4 the new attempt's id (its agent slot's holder). */
 export const START_ATTEMPT = {
   name: 'ymera_task_start_attempt',
   text: `WITH task AS (
@@ -33,13 +57,12 @@ export const START_ATTEMPT = {
     RETURNING id, name, task_type, parameters, priority, timeout_ms, attempts, max_attempts
   ), ${closeInterrupted(3)},
   attempt AS (
-    INSERT INTO task_attempts (task_id, number, agent_id)
-    SELECT id, attempts, $2 FROM task
-    RETURNING id
+    INSERT INTO task_attempts (id, task_id, number, agent_id)
+    SELECT $4, id, attempts, $2 FROM task
   )
-  SELECT attempt.id AS attempt_id, task.attempts, task.max_attempts, task.name, task.task_type,
-         task.parameters, task.priority, task.timeout_ms, ${INTERRUPTED_AGENT_IDS}
-    FROM task, attempt`,
+  SELECT task.attempts, task.max_attempts, task.name, task.task_type, task.parameters,
+         task.priority, task.timeout_ms, ${INTERRUPTED_ATTEMPTS}
+    FROM task`,
 };
 
 /** $1 task, $2 error, $3 interruption message. */
@@ -53,15 +76,12 @@ export const RECORD_UNROUTED = {
            error_message = $2, updated_at = now()
      WHERE id = $1 AND status IN ('pending', 'in_progress')
     RETURNING id, status, owner_id, attempts, error_message
-  ), ${closeInterrupted(3)},
+  ), ${closeInterrupted(3)}, ${AUDIT_FINISHED},
   attempt AS (
     INSERT INTO task_attempts (task_id, number, agent_id, finished_at, outcome, error)
     SELECT id, attempts, NULL, now(), 'retryable_error', $2 FROM task
-    RETURNING id
   )
-  SELECT task.status, task.owner_id, task.attempts, task.error_message,
-         true AS attempt_closed, NULL::uuid AS agent_id, ${INTERRUPTED_AGENT_IDS}
-    FROM task, attempt`,
+  SELECT task.status, task.attempts, ${INTERRUPTED_ATTEMPTS} FROM task`,
 };
 
 /**
@@ -74,7 +94,7 @@ export const FINISH_ATTEMPT = {
     UPDATE task_attempts
        SET finished_at = now(), outcome = $3, http_status = $4, error = $5
      WHERE id = $2 AND finished_at IS NULL
-    RETURNING number, agent_id
+    RETURNING id
   ), task AS (
     UPDATE tasks
        SET status = CASE
@@ -89,15 +109,10 @@ export const FINISH_ATTEMPT = {
            updated_at = now()
      WHERE id = $1 AND status IN ('pending', 'in_progress')
        AND ($3 = 'succeeded' OR EXISTS (SELECT 1 FROM attempt))
-    RETURNING status, owner_id, attempts, error_message
-  )
-  SELECT (SELECT status FROM task) AS status,
-         (SELECT owner_id FROM task) AS owner_id,
-         (SELECT attempts FROM task) AS attempts,
-         (SELECT error_message FROM task) AS error_message,
-         EXISTS (SELECT 1 FROM attempt) AS attempt_closed,
-         (SELECT agent_id FROM attempt) AS agent_id,
-         ARRAY[]::uuid[] AS interrupted_agent_ids`,
+    RETURNING id, status, owner_id, attempts, error_message
+  ), ${AUDIT_FINISHED}
+  SELECT (SELECT status FROM task) AS status, (SELECT attempts FROM task) AS attempts,
+         '[]'::json AS interrupted_attempts`,
 };
 
 /** $1 task, $2 interruption message. For an in_progress task whose worker is gone. */
@@ -110,20 +125,19 @@ export const INTERRUPT_TASK = {
            error_message = $2, updated_at = now()
      WHERE id = $1 AND status = 'in_progress'
     RETURNING id, status, owner_id, attempts, error_message
-  ), ${closeInterrupted(2)}
-  SELECT task.status, task.owner_id, task.attempts, task.error_message,
-         false AS attempt_closed, NULL::uuid AS agent_id, ${INTERRUPTED_AGENT_IDS}
-    FROM task`,
+  ), ${closeInterrupted(2)}, ${AUDIT_FINISHED}
+  SELECT task.status, task.attempts, ${INTERRUPTED_ATTEMPTS} FROM task`,
 };
 
 /** $1 task. For a pending task whose attempts are all used up. */
 export const FAIL_EXHAUSTED = {
   name: 'ymera_task_fail_exhausted',
-  text: `UPDATE tasks
+  text: `WITH task AS (
+    UPDATE tasks
        SET status = 'failed', completed_at = now(), updated_at = now(),
            error_message = COALESCE(error_message, 'every attempt was used')
      WHERE id = $1 AND status = 'pending' AND attempts >= max_attempts
-    RETURNING status, owner_id, attempts, error_message,
-              false AS attempt_closed, NULL::uuid AS agent_id,
-              ARRAY[]::uuid[] AS interrupted_agent_ids`,
+    RETURNING id, status, owner_id, attempts, error_message
+  ), ${AUDIT_FINISHED}
+  SELECT task.status, task.attempts, '[]'::json AS interrupted_attempts FROM task`,
 };

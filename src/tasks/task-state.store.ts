@@ -1,12 +1,10 @@
-import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import { AuditAction } from '../audit/audit-actions';
-import { AuditService } from '../audit/audit.service';
-import { AgentsService } from '../agents/agents.service';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AgentSlots } from '../agents/agent-slots';
 import { JsonObject, JsonValue } from '../common/json';
 import { AttemptOutcome } from './entities/task-attempt.entity';
 import { TaskPriority, TaskStatus } from './entities/task.entity';
-import { preparedQuery } from './prepared-query';
+import { preparedQuery } from '../database/prepared-query';
 import {
   FAIL_EXHAUSTED,
   FINISH_ATTEMPT,
@@ -27,7 +25,6 @@ function bounded(text: string): string {
 
 /** A task an attempt has just started on. */
 export interface StartedAttempt {
-  attemptId: string;
   attempt: number;
   maxAttempts: number;
   name: string;
@@ -35,8 +32,6 @@ export interface StartedAttempt {
   parameters: JsonObject;
   priority: TaskPriority;
   timeoutMs: number | null;
-  /** Agents of attempts left running by a dead worker, whose slots are now to be given back. */
-  interruptedAgentIds: string[];
 }
 
 export interface AttemptResult {
@@ -52,8 +47,13 @@ export interface RecordedAttempt {
   attempt: number;
 }
 
+/** An attempt a dead worker left running, closed as interrupted: its agent slot goes back. */
+interface InterruptedAttempt {
+  agentId: string;
+  attemptId: string;
+}
+
 interface StartRow {
-  attempt_id: string;
   attempts: number;
   max_attempts: number;
   name: string;
@@ -61,45 +61,44 @@ interface StartRow {
   parameters: JsonObject;
   priority: TaskPriority;
   timeout_ms: number | null;
-  interrupted_agent_ids: string[];
+  interrupted_attempts: InterruptedAttempt[];
 }
 
 interface TaskChangeRow {
   status: TaskStatus | null;
-  owner_id: string | null;
   attempts: number | null;
-  error_message: string | null;
-  attempt_closed: boolean;
-  agent_id: string | null;
-  interrupted_agent_ids: string[];
+  interrupted_attempts: InterruptedAttempt[];
 }
 
 /**
- * Every change of a task's state during its execution (statements in task-state.sql.ts). A change
- * that finishes the task writes its audit record, and one that closes an attempt gives its agent's
- * slot back, in the same transaction.
+ * Every change of a task's state during its execution, each one statement (task-state.sql.ts)
+ * that also writes the audit record of a task that ends. The agent slots of attempts a dead worker
+ * left running, which these statements close, are given back here.
  */
 @Injectable()
 export class TaskStateStore {
+  private readonly logger = new Logger(TaskStateStore.name);
+
   constructor(
     private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
-    private readonly agents: AgentsService,
+    private readonly slots: AgentSlots,
   ) {}
 
   /**
-   * Marks the task in_progress on `agentId` and opens attempt number attempts + 1, closing any
-   * attempt a dead worker left running. Null when the task is finished or cancelled.
+   * Marks the task in_progress on `agentId` and opens attempt number attempts + 1 with the id
+   * `attemptId` (which holds the agent slot claimed for it), closing any attempt a dead worker left
+   * running. Null when the task is finished or cancelled.
    */
-  async start(taskId: string, agentId: string): Promise<StartedAttempt | null> {
+  async start(taskId: string, agentId: string, attemptId: string): Promise<StartedAttempt | null> {
     const [row] = await preparedQuery<StartRow>(this.dataSource, START_ATTEMPT, [
       taskId,
       agentId,
       INTERRUPTED,
+      attemptId,
     ]);
     if (!row) return null;
+    await this.freeInterrupted(row.interrupted_attempts);
     return {
-      attemptId: row.attempt_id,
       attempt: row.attempts,
       maxAttempts: row.max_attempts,
       name: row.name,
@@ -107,7 +106,6 @@ export class TaskStateStore {
       parameters: row.parameters,
       priority: row.priority,
       timeoutMs: row.timeout_ms,
-      interruptedAgentIds: row.interrupted_agent_ids,
     };
   }
 
@@ -116,18 +114,12 @@ export class TaskStateStore {
    * pending, or to failed when that was its last attempt. Null when the task is already over.
    */
   async recordUnrouted(taskId: string, error: string): Promise<RecordedAttempt | null> {
-    const message = bounded(error);
-    return this.dataSource.transaction(async (manager) => {
-      const [row] = await preparedQuery<TaskChangeRow>(manager, RECORD_UNROUTED, [
-        taskId,
-        message,
-        INTERRUPTED,
-      ]);
-      if (!row) return null;
-      await this.auditIfFinished(manager, taskId, row);
-      await this.release(manager, row.interrupted_agent_ids);
-      return this.recorded(row);
-    });
+    const [row] = await preparedQuery<TaskChangeRow>(this.dataSource, RECORD_UNROUTED, [
+      taskId,
+      bounded(error),
+      INTERRUPTED,
+    ]);
+    return row ? this.recorded(row) : null;
   }
 
   /**
@@ -137,23 +129,15 @@ export class TaskStateStore {
    * is done, whoever noticed first.
    */
   async finish(taskId: string, attemptId: string, result: AttemptResult): Promise<RecordedAttempt> {
-    const error = result.error === null ? null : bounded(result.error);
-    const json = result.outcome === 'succeeded' ? JSON.stringify(result.result ?? null) : null;
-    return this.dataSource.transaction(async (manager) => {
-      const [row] = await preparedQuery<TaskChangeRow>(manager, FINISH_ATTEMPT, [
-        taskId,
-        attemptId,
-        result.outcome,
-        result.httpStatus,
-        error,
-        json,
-      ]);
-      await this.auditIfFinished(manager, taskId, row);
-      // The slot goes back in the transaction that closes the attempt: the agent's in_flight
-      // never counts an attempt that is over, whatever happens to this process after the commit.
-      if (row.attempt_closed && row.agent_id) await this.release(manager, [row.agent_id]);
-      return this.recorded(row);
-    });
+    const [row] = await preparedQuery<TaskChangeRow>(this.dataSource, FINISH_ATTEMPT, [
+      taskId,
+      attemptId,
+      result.outcome,
+      result.httpStatus,
+      result.error === null ? null : bounded(result.error),
+      result.outcome === 'succeeded' ? JSON.stringify(result.result ?? null) : null,
+    ]);
+    return this.recorded(row);
   }
 
   /**
@@ -161,58 +145,30 @@ export class TaskStateStore {
    * interrupted and puts the task back to pending, or fails it when no attempt is left.
    */
   async interrupt(taskId: string): Promise<RecordedAttempt | null> {
-    return this.dataSource.transaction(async (manager) => {
-      const [row] = await preparedQuery<TaskChangeRow>(manager, INTERRUPT_TASK, [
-        taskId,
-        INTERRUPTED,
-      ]);
-      if (!row) return null;
-      await this.auditIfFinished(manager, taskId, row);
-      await this.release(manager, row.interrupted_agent_ids);
-      return this.recorded(row);
-    });
+    const [row] = await preparedQuery<TaskChangeRow>(this.dataSource, INTERRUPT_TASK, [
+      taskId,
+      INTERRUPTED,
+    ]);
+    return row ? this.recorded(row) : null;
   }
 
   /** For the reconciler: a pending task whose attempts are all used up. */
   async failExhausted(taskId: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const [row] = await preparedQuery<TaskChangeRow>(manager, FAIL_EXHAUSTED, [taskId]);
-      if (!row) return false;
-      await this.auditIfFinished(manager, taskId, row);
-      return true;
-    });
+    const rows = await preparedQuery<TaskChangeRow>(this.dataSource, FAIL_EXHAUSTED, [taskId]);
+    return rows.length > 0;
   }
 
-  private recorded(row: TaskChangeRow): RecordedAttempt {
+  private async recorded(row: TaskChangeRow): Promise<RecordedAttempt> {
+    await this.freeInterrupted(row.interrupted_attempts);
     return { status: row.status, attempt: row.attempts ?? 0 };
   }
 
-  /** Gives agent slots back, last in the transaction so the agent row stays locked briefly. */
-  private async release(manager: EntityManager, agentIds: string[]): Promise<void> {
-    for (const agentId of agentIds) await this.agents.releaseAgent(agentId, manager);
-  }
-
-  /** task.complete / task.fail, by the system (no actor), in the transaction of the change. */
-  private async auditIfFinished(
-    manager: EntityManager,
-    taskId: string,
-    row: TaskChangeRow,
-  ): Promise<void> {
-    if (row.status !== 'completed' && row.status !== 'failed') return;
-    await this.audit.record(
-      {
-        action: row.status === 'completed' ? AuditAction.TaskComplete : AuditAction.TaskFail,
-        outcome: row.status === 'completed' ? 'success' : 'failure',
-        actorId: null,
-        resourceType: 'task',
-        resourceId: taskId,
-        details: {
-          ownerId: row.owner_id,
-          attempts: row.attempts,
-          ...(row.status === 'failed' ? { error: row.error_message } : {}),
-        },
-      },
-      manager,
-    );
+  /** Best effort: a slot not given back here is given back by AgentSlots.repair. */
+  private async freeInterrupted(attempts: InterruptedAttempt[]): Promise<void> {
+    for (const { agentId, attemptId } of attempts) {
+      await this.slots.release(agentId, attemptId).catch((error: unknown) => {
+        this.logger.warn({ err: error, agentId }, 'Could not give an agent slot back');
+      });
+    }
   }
 }

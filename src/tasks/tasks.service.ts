@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { AuditAction } from '../audit/audit-actions';
 import { AuditService } from '../audit/audit.service';
+import { auditInsert } from '../audit/audit.sql';
 import { ClientContext } from '../common/decorators/client-context.decorator';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { MetricsService } from '../metrics/metrics.service';
@@ -12,7 +13,7 @@ import { TaskAttemptDto, TaskAttemptListDto } from './dto/task-attempt.dto';
 import { TaskDto } from './dto/task.dto';
 import { TaskAttempt } from './entities/task-attempt.entity';
 import { FINAL_TASK_STATUSES, Task, taskFromRow, TaskRow } from './entities/task.entity';
-import { preparedQuery } from './prepared-query';
+import { preparedQuery } from '../database/prepared-query';
 import { listTasks } from './task-list.query';
 import { TaskQueue } from './task-queue.service';
 
@@ -22,14 +23,26 @@ const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, descript
   parameters, priority, status, result, error_message, attempts, max_attempts, timeout_ms,
   idempotency_key, created_at, updated_at, started_at, completed_at`;
 
-/** Prepared (see preparedQuery); columns named, so a column added later cannot break its plan. */
+/**
+ * The task and its task.create record in one statement, prepared (see preparedQuery); columns
+ * named, so a column added later cannot break its plan. $11..$13: the client's address, user agent
+ * and request id.
+ */
 const INSERT_TASK = {
   name: 'ymera_task_insert',
-  text: `INSERT INTO tasks (owner_id, requested_agent_id, name, description, task_type, parameters,
-                            priority, max_attempts, timeout_ms, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)
-         ON CONFLICT (owner_id, idempotency_key) DO NOTHING
-         RETURNING ${TASK_COLUMNS}`,
+  text: `WITH task AS (
+    INSERT INTO tasks (owner_id, requested_agent_id, name, description, task_type, parameters,
+                       priority, max_attempts, timeout_ms, idempotency_key)
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)
+    ON CONFLICT (owner_id, idempotency_key) DO NOTHING
+    RETURNING ${TASK_COLUMNS}
+  ), audit AS (
+    ${auditInsert(`SELECT '${AuditAction.TaskCreate}', 'success', owner_id, 'task', id::text, $11, $12, $13,
+        jsonb_build_object('name', name, 'taskType', task_type, 'priority', priority,
+                           'requestedAgentId', requested_agent_id, 'maxAttempts', max_attempts)
+      FROM task`)}
+  )
+  SELECT ${TASK_COLUMNS} FROM task`,
 };
 const DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -60,48 +73,29 @@ export class TasksService {
     idempotencyKey: string | null,
     client: ClientContext,
   ): Promise<CreatedTask> {
-    const outcome = await this.dataSource.transaction(async (manager) => {
-      // ON CONFLICT DO NOTHING: of two requests racing with one key, the second waits for the
-      // first to commit and then finds its row instead of failing on the unique constraint.
-      const inserted = await preparedQuery<TaskRow>(manager, INSERT_TASK, [
-        actor.id,
-        dto.agentId ?? null,
-        dto.name,
-        dto.description ?? null,
-        dto.taskType,
-        JSON.stringify(dto.parameters ?? {}),
-        dto.priority ?? 'normal',
-        dto.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        dto.timeoutMs ?? null,
-        idempotencyKey,
-      ]);
-      if (inserted.length === 0) {
-        const [existing] = await manager.query<TaskRow[]>(
-          `SELECT ${TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND idempotency_key = $2`,
-          [actor.id, idempotencyKey],
-        );
-        return { task: taskFromRow(existing), created: false };
-      }
-      const task = taskFromRow(inserted[0]);
-      await this.audit.record(
-        {
-          action: AuditAction.TaskCreate,
-          actorId: actor.id,
-          resourceType: 'task',
-          resourceId: task.id,
-          client,
-          details: {
-            name: task.name,
-            taskType: task.taskType,
-            priority: task.priority,
-            requestedAgentId: task.requestedAgentId,
-            maxAttempts: task.maxAttempts,
-          },
-        },
-        manager,
-      );
-      return { task, created: true };
-    });
+    // ON CONFLICT DO NOTHING: of two requests racing with one key, the second waits for the first
+    // to commit and then finds its row instead of failing on the unique constraint.
+    const [inserted] = await preparedQuery<TaskRow>(this.dataSource, INSERT_TASK, [
+      actor.id,
+      dto.agentId ?? null,
+      dto.name,
+      dto.description ?? null,
+      dto.taskType,
+      JSON.stringify(dto.parameters ?? {}),
+      dto.priority ?? 'normal',
+      dto.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      dto.timeoutMs ?? null,
+      idempotencyKey,
+      client.ipAddress,
+      client.userAgent,
+      client.requestId,
+    ]);
+    const outcome = inserted
+      ? { task: taskFromRow(inserted), created: true }
+      : {
+          task: taskFromRow(await this.findByIdempotencyKey(actor.id, idempotencyKey)),
+          created: false,
+        };
     if (outcome.created) {
       this.metrics.taskCounted('created', outcome.task.taskType);
       await this.queue.enqueue(outcome.task);
@@ -157,6 +151,15 @@ export class TasksService {
   }
 
   /** Owner-scoped lookup: another user's task is a 404, exactly like a missing one. */
+  /** The task an Idempotency-Key created earlier (an insert with that key did nothing). */
+  private async findByIdempotencyKey(ownerId: string, key: string | null): Promise<TaskRow> {
+    const [existing] = await this.dataSource.query<TaskRow[]>(
+      `SELECT ${TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND idempotency_key = $2`,
+      [ownerId, key],
+    );
+    return existing;
+  }
+
   private async find(
     manager: EntityManager,
     actor: AuthenticatedUser,

@@ -4,6 +4,7 @@ import {
   Entity,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
+  VirtualColumn,
 } from 'typeorm';
 import { JsonObject } from '../../common/json';
 
@@ -53,8 +54,12 @@ export class Agent {
   @Column({ name: 'signing_secret', type: 'text', select: false })
   signingSecret: string;
 
-  /** Concurrency slots taken by dispatches under way (claimAgent / releaseAgent). */
-  @Column({ name: 'in_flight', type: 'int', default: 0 })
+  /** Dispatches under way: the agent's running attempts (its slots themselves are AgentSlots'). */
+  @VirtualColumn({
+    type: 'int',
+    query: (alias) =>
+      `SELECT count(*)::int FROM task_attempts WHERE agent_id = ${alias}.id AND finished_at IS NULL`,
+  })
   inFlight: number;
 
   @Column({ name: 'last_heartbeat', type: 'timestamptz', precision: 3, nullable: true })
