@@ -7,24 +7,27 @@
  *   npm run bench:tasks -- 5000              (or TASKS=5000)
  *   SUBMIT_CONCURRENCY=64 TASK_WORKER_CONCURRENCY=100 BENCH_TOPOLOGY=split npm run bench:tasks
  *
- * BENCH_TOPOLOGY=single (default) runs the application (APP_ROLE=all) in this process, as the e2e
- * tests do; split runs one APP_ROLE=api and one APP_ROLE=worker process (node src/main.ts under
- * ts-node), as a deployment would. Either way the database and Redis prefix are throwaway ones.
+ * The service is the built one (`node dist/src/main.js`, production mode, as the other benchmarks
+ * start it), in processes of its own: BENCH_TOPOLOGY=single (default) runs one APP_ROLE=all
+ * process, split one APP_ROLE=api and one APP_ROLE=worker process, as a deployment would. This
+ * process submits the tasks and is the agent. The database and Redis prefix are throwaway ones.
  */
 import Bull from 'bull';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
+import { Children, cpuSeconds as processCpuSeconds, PeakRss } from './lib/processes';
+import { startService } from './lib/service';
+import { settings } from './lib/settings';
 import { loadConfig } from '../src/config/app-config';
 import { bullRootOptions } from '../src/queue/queue.module';
 import { PRIORITY_RANK, QueueName } from '../src/tasks/tasks.queue';
-import { startApp, TestApp, uniqueName } from '../test/support/app';
+import { uniqueName } from '../test/support/app';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
 
@@ -130,25 +133,19 @@ function cpuSeconds(pattern: string): number {
 interface CpuSnapshot {
   postgres: number;
   redis: number;
-  node: number;
+  service: number;
+  bench: number;
 }
 
-function cpuSnapshot(children: ChildProcess[]): CpuSnapshot {
+function cpuSnapshot(servicePids: number[]): CpuSnapshot {
   const own = process.cpuUsage();
-  const childSeconds = children.reduce((sum, child) => {
-    try {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      return sum;
-    }
-  }, 0);
   return {
     // The backends serving this run's database (their process title names it): other users of
     // the same PostgreSQL are not counted, nor is its shared WAL writer.
     postgres: cpuSeconds(`postgres: .* ${new URL(process.env.DATABASE_URL!).pathname.slice(1)} `),
     redis: cpuSeconds('redis-server'),
-    node: (own.user + own.system) / 1e6 + childSeconds,
+    service: servicePids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
+    bench: (own.user + own.system) / 1e6,
   };
 }
 
@@ -164,30 +161,6 @@ async function pool(n: number, concurrency: number, work: (i: number) => Promise
       while (next < n) await work(next++);
     }),
   );
-}
-
-function spawnRole(role: 'api' | 'worker', port: number): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'src', 'main.ts')],
-    {
-      cwd: join(__dirname, '..'),
-      env: { ...process.env, ...APP_ENV, APP_ROLE: role, HOST: '127.0.0.1', PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-}
-
-async function waitUntilUp(base: string): Promise<void> {
-  for (let i = 0; i < 600; i += 1) {
-    try {
-      if ((await call(base, 'GET', '/health/live', undefined)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${base} did not come up`);
 }
 
 interface PipelineResult {
@@ -287,24 +260,29 @@ async function bareBull(prefix: string): Promise<number> {
 async function main(): Promise<void> {
   await globalSetup();
   const agent = await startNoopAgent();
-  const children: ChildProcess[] = [];
-  let app: TestApp | undefined;
-  const completions = new Bull(QueueName.Tasks, bullRootOptions(loadConfig(process.env)).url!, {
-    ...bullRootOptions(loadConfig(process.env)),
-  });
+  const children = new Children();
+  const shared = {
+    ...APP_ENV,
+    REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX!}-service`,
+    JWT_SECRET: randomBytes(48).toString('base64'),
+  };
+  const completions = new Bull(
+    QueueName.Tasks,
+    bullRootOptions(loadConfig({ ...process.env, ...shared })).url!,
+    bullRootOptions(loadConfig({ ...process.env, ...shared })),
+  );
+  const databaseUrl = process.env.DATABASE_URL!;
+  const port = settings.basePort + 20;
   try {
-    let base: string;
-    if (TOPOLOGY === 'split') {
-      const port = 3290;
-      children.push(spawnRole('api', port), spawnRole('worker', port + 1));
-      base = `http://127.0.0.1:${port}`;
-      await waitUntilUp(base);
-      await waitUntilUp(`http://127.0.0.1:${port + 1}`);
-    } else {
-      app = await startApp({ ...APP_ENV, APP_ROLE: 'all' });
-      await app.app.listen(0, '127.0.0.1');
-      base = (await app.app.getUrl()).replace('[::1]', '127.0.0.1');
-    }
+    const services =
+      TOPOLOGY === 'split'
+        ? [
+            await startService(children, databaseUrl, port, { ...shared, APP_ROLE: 'api' }),
+            await startService(children, databaseUrl, port + 1, { ...shared, APP_ROLE: 'worker' }),
+          ]
+        : [await startService(children, databaseUrl, port, { ...shared, APP_ROLE: 'all' })];
+    const base = services[0].base;
+    const peaks = services.map((service) => new PeakRss(service.process.pid!));
 
     const username = uniqueName('bench');
     const registered = await call(base, 'POST', '/api/v1/auth/register', {
@@ -326,9 +304,11 @@ async function main(): Promise<void> {
     console.log(
       `Task pipeline: ${N} tasks, ${SUBMIT_CONCURRENCY} concurrent submitters, worker concurrency ${WORKER_CONCURRENCY}, topology ${TOPOLOGY}`,
     );
-    const cpuBefore = cpuSnapshot(children);
+    const pids = services.map((service) => service.process.pid!);
+    const cpuBefore = cpuSnapshot(pids);
     const result = await runPipeline(base, token, completions);
-    const cpuAfter = cpuSnapshot(children);
+    const cpuAfter = cpuSnapshot(pids);
+    const peakRss = peaks.map((peak) => peak.stop());
     const sorted = [...result.latencies].sort((a, b) => a - b);
     const pipelineRate = N / result.seconds;
     console.log(
@@ -341,8 +321,9 @@ async function main(): Promise<void> {
     const perTask = (key: keyof CpuSnapshot) =>
       `${(((cpuAfter[key] - cpuBefore[key]) * 1000) / N).toFixed(2)} ms`;
     console.log(
-      `  CPU per task: node (${TOPOLOGY === 'split' ? 'api + worker' : 'app'} + bench client + agent) ${perTask('node')}, postgres ${perTask('postgres')}, redis ${perTask('redis')}; the machine has ${availableParallelism()} cores`,
+      `  CPU per task: service (${TOPOLOGY === 'split' ? 'api + worker' : 'one process'}) ${perTask('service')}, bench client + agent ${perTask('bench')}, postgres ${perTask('postgres')}, redis ${perTask('redis')}; the machine has ${availableParallelism()} cores`,
     );
+    console.log(`  service peak RSS: ${peakRss.map((mb) => `${mb.toFixed(0)} MB`).join(', ')}`);
 
     const db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
@@ -367,13 +348,7 @@ async function main(): Promise<void> {
     console.log(`  pipeline / bare Bull: ${((100 * pipelineRate) / ceiling).toFixed(0)}%`);
   } finally {
     await completions.close();
-    for (const child of children) child.kill('SIGTERM');
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise((resolve) => child.once('exit', resolve));
-      }
-    }
-    await app?.close();
+    await children.stopAll();
     agent.server.closeAllConnections();
     agent.server.close();
     keepAlive.destroy();

@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BenchRun } from './harness';
-import { PeakRss, ROOT } from './processes';
+import { ROOT } from './processes';
 
 /**
  * The task pipeline benchmark (bench/tasks-pipeline.ts, `npm run bench:tasks`), run as it is, in a
- * process of its own; its figures are read from what it prints. Its default topology runs the
- * application in the benchmark's own process (with the submitting client and the agent), so the
- * peak RSS printed is that of the whole benchmark process.
+ * process of its own; its figures are read from what it prints (the service runs in processes of
+ * its own, started as the other workloads start it).
  */
 export async function pipelineWorkload(run: BenchRun): Promise<void> {
   const child = spawn(
@@ -15,14 +14,13 @@ export async function pipelineWorkload(run: BenchRun): Promise<void> {
     ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'tasks-pipeline.ts')],
     { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const rss = new PeakRss(child.pid!);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
     process.stdout.write(chunk.toString().replace(/^/gm, '    '));
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const peak = rss.stop();
+  const peaks = /service peak RSS: (.*)/.exec(output)?.[1].match(/\d+/g)?.map(Number) ?? [];
   const rate = /end to end: (\d+) tasks\/s/.exec(output);
   const latency = /latency: p50 ([\d.]+) ms, p99 ([\d.]+) ms/.exec(output);
   const bare = /bare Bull ceiling[^:]*: (\d+) jobs\/s/.exec(output);
@@ -37,9 +35,9 @@ export async function pipelineWorkload(run: BenchRun): Promise<void> {
     rps: tasksPerS,
     p50: latency ? Number(latency[1]) : undefined,
     p99: latency ? Number(latency[2]) : undefined,
-    peakRssMb: peak,
+    peakRssMb: peaks.length ? Math.max(...peaks) : undefined,
     ratio: bare ? { of: 'bare Bull', value: tasksPerS / Number(bare[1]) } : undefined,
-    note: 'latency = submit to completion; RSS = the bench:tasks process (app, client and agent in one)',
+    note: 'latency = submit to completion; RSS = the service process',
   });
   if (bare) {
     run.add({ workload: 'ceiling: bare Bull, jobs/s', rps: Number(bare[1]), ceiling: true });

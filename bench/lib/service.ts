@@ -1,6 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { BENCH_PASSWORD } from './seed';
@@ -14,11 +14,20 @@ export interface Service {
   login(username: string): Promise<string>;
 }
 
+/** The flags `npm run start:prod` gives node: the benchmarks start the service just as it does. */
+const START_PROD_NODE_FLAGS = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  }
+).scripts['start:prod']
+  .split(' ')
+  .filter((word) => word.startsWith('--'));
+
 /** BENCH_DIST points at another build of the service (a profiling build, another branch's). */
 const MAIN = join(process.env.BENCH_DIST ?? join(ROOT, 'dist'), 'src', 'main.js');
 
 /**
- * The built service (`node dist/src/main.js`, as `npm run start:prod` runs it) in production mode
+ * The built service (`node <flags> dist/src/main.js`, as `npm run start:prod` runs it) in production mode
  * on the bench database and a Redis key prefix of its own.
  *
  * Besides what production needs, the environment raises two limits, or the load itself would be
@@ -35,7 +44,8 @@ export async function startService(
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const stale = newerThan(join(ROOT, 'src'), statSync(MAIN).mtimeMs);
   if (stale) console.warn(`Warning: ${stale} is newer than the build; run npm run build first`);
-  const redisPrefix = `ymera-bench-${randomBytes(4).toString('hex')}`;
+  // Processes of one deployment (an API and a worker) share these two: pass them in extraEnv.
+  const redisPrefix = extraEnv.REDIS_KEY_PREFIX ?? `ymera-bench-${randomBytes(4).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
@@ -45,7 +55,7 @@ export async function startService(
     DATABASE_URL: databaseUrl,
     REDIS_URL: settings.redisUrl,
     REDIS_KEY_PREFIX: redisPrefix,
-    JWT_SECRET: randomBytes(48).toString('base64'),
+    JWT_SECRET: extraEnv.JWT_SECRET ?? randomBytes(48).toString('base64'),
     LOG_LEVEL: settings.logLevel,
     DB_POOL_MAX: String(settings.poolMax),
     THROTTLE_DEFAULT_LIMIT: '10000000',
@@ -55,8 +65,12 @@ export async function startService(
     ...pick(process.env, ['TASK_WORKER_CONCURRENCY']),
     ...extraEnv,
   };
-  // Node flags for the service alone, e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
-  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The node flags of `npm run start:prod`, and more for the service alone, e.g.
+  // BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const nodeArgs = [
+    ...START_PROD_NODE_FLAGS,
+    ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const child = children.spawn(process.execPath, [...nodeArgs, MAIN], env, 'ymera');
   const base = `http://127.0.0.1:${port}`;
   await Promise.race([
