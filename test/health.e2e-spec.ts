@@ -38,13 +38,16 @@ describe('health', () => {
     }
   });
 
-  it('names the queue alone in a 503 when the queue has lost its own connection', async () => {
-    const app = await startApp();
+  it('names the queue alone in a 503 once the readiness answer in use has expired', async () => {
+    const app = await startApp({ HEALTH_READINESS_CACHE_MS: '500' });
     try {
       await request(app.http).get('/health').expect(200);
       const queue = app.app.get<Queue>(getQueueToken(QueueName.Tasks), { strict: false });
       // Closed for good (no reconnection), while the app's other Redis connection stays up.
       queue.client.disconnect();
+      // Within HEALTH_READINESS_CACHE_MS every probe gets the answer of the check that ran.
+      await request(app.http).get('/health').expect(200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
       const response = await request(app.http).get('/health').expect(503);
       expect(response.body).toMatchObject({
         status: 'error',

@@ -83,6 +83,10 @@ export class AppConfig {
     readonly user?: string;
     readonly password?: string;
   };
+  readonly health: {
+    /** How long one readiness answer serves every probe (0: only probes arriving while it runs). */
+    readonly readinessCacheMs: number;
+  };
   readonly metrics: {
     /** Distinct task types a process labels tasks_total with; later ones are counted as "other". */
     readonly maxTaskTypes: number;
@@ -144,6 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       sweepIntervalMs: r.int('AGENT_SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),
     },
     bullBoard: bullBoard(r),
+    health: {
+      readinessCacheMs: r.int('HEALTH_READINESS_CACHE_MS', 1000, 0, 60_000),
+    },
     metrics: {
       maxTaskTypes: r.int('METRICS_MAX_TASK_TYPES', 50, 1, 1000),
     },

@@ -40,7 +40,13 @@ export class TasksProcessor implements OnApplicationBootstrap, BeforeApplication
    */
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.race([
-      this.queue.pause(true, true).catch(() => undefined),
+      // A queue still connecting when the process stops (it stops right after starting) is let
+      // finish connecting first: pausing and closing it mid-connect fails with "Connection is
+      // closed" (OptimalBits/bull#2801).
+      this.queue
+        .isReady()
+        .then(() => this.queue.pause(true, true))
+        .catch(() => undefined),
       new Promise((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
     await this.runner.drain(SHUTDOWN_GRACE_MS);
