@@ -134,6 +134,8 @@ interface CpuSnapshot {
   postgres: number;
   redis: number;
   service: number;
+  /** Per service process, in the order started (api, worker when split). */
+  perService: number[];
   bench: number;
 }
 
@@ -145,6 +147,7 @@ function cpuSnapshot(servicePids: number[]): CpuSnapshot {
     postgres: cpuSeconds(`postgres: .* ${new URL(process.env.DATABASE_URL!).pathname.slice(1)} `),
     redis: cpuSeconds('redis-server'),
     service: servicePids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
+    perService: servicePids.map((pid) => processCpuSeconds(pid)),
     bench: (own.user + own.system) / 1e6,
   };
 }
@@ -318,10 +321,14 @@ async function main(): Promise<void> {
       `  submit-to-complete latency: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`,
     );
 
-    const perTask = (key: keyof CpuSnapshot) =>
+    const split =
+      TOPOLOGY === 'split'
+        ? ` (api ${(((cpuAfter.perService[0] - cpuBefore.perService[0]) * 1000) / N).toFixed(2)} ms + worker ${(((cpuAfter.perService[1] - cpuBefore.perService[1]) * 1000) / N).toFixed(2)} ms)`
+        : '';
+    const perTask = (key: Exclude<keyof CpuSnapshot, 'perService'>) =>
       `${(((cpuAfter[key] - cpuBefore[key]) * 1000) / N).toFixed(2)} ms`;
     console.log(
-      `  CPU per task: service (${TOPOLOGY === 'split' ? 'api + worker' : 'one process'}) ${perTask('service')}, bench client + agent ${perTask('bench')}, postgres ${perTask('postgres')}, redis ${perTask('redis')}; the machine has ${availableParallelism()} cores`,
+      `  CPU per task: service (${TOPOLOGY === 'split' ? 'api + worker' : 'one process'}) ${perTask('service')}${split}, bench client + agent ${perTask('bench')}, postgres ${perTask('postgres')}, redis ${perTask('redis')}; the machine has ${availableParallelism()} cores`,
     );
     console.log(`  service peak RSS: ${peakRss.map((mb) => `${mb.toFixed(0)} MB`).join(', ')}`);
 

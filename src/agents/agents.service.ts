@@ -1,11 +1,12 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { AuditAction } from '../audit/audit-actions';
 import { AuditService } from '../audit/audit.service';
 import { ClientContext } from '../common/decorators/client-context.decorator';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
+import { findVisible, ownerFilter, visibleTo } from '../common/ownership/owned';
 import { mapPage, Page, paginate } from '../common/pagination/page';
 import { preparedQuery } from '../database/prepared-query';
 import { AgentDto, CreatedAgentDto } from './dto/agent.dto';
@@ -117,7 +118,7 @@ export class AgentsService {
   }
 
   async list(actor: AuthenticatedUser, query: ListAgentsDto): Promise<Page<AgentDto>> {
-    const qb = this.visibleTo(this.agents.createQueryBuilder('agent'), actor);
+    const qb = visibleTo(this.agents.createQueryBuilder('agent'), 'agent', actor);
     if (query.status) qb.andWhere('agent.status = :status', { status: query.status });
     if (query.capability) {
       // Containment (@>) is what the GIN index on capabilities serves.
@@ -129,7 +130,7 @@ export class AgentsService {
   }
 
   async get(actor: AuthenticatedUser, id: string): Promise<AgentDto> {
-    return AgentDto.from(await this.find(this.agents.manager, actor, id));
+    return AgentDto.from(await findVisible(this.agents.manager, Agent, actor, id, NOT_FOUND));
   }
 
   async update(
@@ -147,16 +148,16 @@ export class AgentsService {
     if (dto.maxConcurrency !== undefined) changes.maxConcurrency = dto.maxConcurrency;
     if (dto.config !== undefined) changes.config = dto.config;
     // Ownership first: a stranger learns nothing, not even whether the URL would pass.
-    await this.find(this.agents.manager, actor, id);
+    await findVisible(this.agents.manager, Agent, actor, id, NOT_FOUND);
     const endpoint = changes.endpointUrl
       ? await this.endpoints.assertAllowed(changes.endpointUrl)
       : null;
     return this.dataSource.transaction(async (manager) => {
-      const current = await this.find(manager, actor, id, true);
+      const current = await findVisible(manager, Agent, actor, id, NOT_FOUND, true);
       if (Object.keys(changes).length === 0) return AgentDto.from(current);
       // The loaded row has no signing secret (select: false); save() writes only what changed.
       await manager.getRepository(Agent).save(Object.assign(current, changes));
-      const agent = await this.find(manager, actor, id);
+      const agent = await findVisible(manager, Agent, actor, id, NOT_FOUND);
       await this.audit.record(
         {
           action: AuditAction.AgentUpdate,
@@ -179,7 +180,7 @@ export class AgentsService {
 
   async remove(actor: AuthenticatedUser, id: string, client: ClientContext): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const agent = await this.find(manager, actor, id, true);
+      const agent = await findVisible(manager, Agent, actor, id, NOT_FOUND, true);
       await manager.getRepository(Agent).delete({ id: agent.id });
       await this.audit.record(
         {
@@ -207,7 +208,7 @@ export class AgentsService {
       `UPDATE agents SET status = $2, last_heartbeat = now()
         WHERE id = $1 AND ($3::uuid IS NULL OR owner_id = $3)
         RETURNING id, status, last_heartbeat`,
-      [id, status, this.ownerFilter(actor)],
+      [id, status, ownerFilter(actor)],
     );
     const row = rows[0];
     if (!row) throw new NotFoundException(NOT_FOUND);
@@ -259,35 +260,5 @@ export class AgentsService {
       [ttlS],
     );
     return affected;
-  }
-
-  /** Owner-scoped lookup: another user's agent is a 404, exactly like a missing one. */
-  private async find(
-    manager: EntityManager,
-    actor: AuthenticatedUser,
-    id: string,
-    lock = false,
-  ): Promise<Agent> {
-    const qb = this.visibleTo(
-      manager.getRepository(Agent).createQueryBuilder('agent').where('agent.id = :id', { id }),
-      actor,
-    );
-    if (lock) qb.setLock('pessimistic_write');
-    const agent = await qb.getOne();
-    if (!agent) throw new NotFoundException(NOT_FOUND);
-    return agent;
-  }
-
-  private visibleTo(
-    qb: SelectQueryBuilder<Agent>,
-    actor: AuthenticatedUser,
-  ): SelectQueryBuilder<Agent> {
-    const ownerId = this.ownerFilter(actor);
-    return ownerId ? qb.andWhere('agent.ownerId = :ownerId', { ownerId }) : qb;
-  }
-
-  /** The owner every query is limited to, or null for an admin, who sees every agent. */
-  private ownerFilter(actor: AuthenticatedUser): string | null {
-    return actor.role === 'admin' ? null : actor.id;
   }
 }

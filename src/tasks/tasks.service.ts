@@ -1,11 +1,12 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { AuditAction } from '../audit/audit-actions';
 import { AuditService } from '../audit/audit.service';
 import { auditInsert } from '../audit/audit.sql';
 import { ClientContext } from '../common/decorators/client-context.decorator';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
+import { findVisible } from '../common/ownership/owned';
 import { MetricsService } from '../metrics/metrics.service';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksDto } from './dto/list-tasks.dto';
@@ -109,13 +110,13 @@ export class TasksService {
   }
 
   async get(actor: AuthenticatedUser, id: string): Promise<TaskDto> {
-    return TaskDto.from(await this.find(this.tasks.manager, actor, id));
+    return TaskDto.from(await findVisible(this.tasks.manager, Task, actor, id, NOT_FOUND));
   }
 
   /** Pending and in_progress tasks can be cancelled; an attempt under way finishes unheard. */
   async cancel(actor: AuthenticatedUser, id: string, client: ClientContext): Promise<TaskDto> {
     const task = await this.dataSource.transaction(async (manager) => {
-      const current = await this.find(manager, actor, id, true);
+      const current = await findVisible(manager, Task, actor, id, NOT_FOUND, true);
       if (FINAL_TASK_STATUSES.includes(current.status)) {
         throw new ConflictException(`The task is already ${current.status}.`);
       }
@@ -143,14 +144,13 @@ export class TasksService {
   }
 
   async attempts(actor: AuthenticatedUser, id: string): Promise<TaskAttemptListDto> {
-    await this.find(this.tasks.manager, actor, id);
+    await findVisible(this.tasks.manager, Task, actor, id, NOT_FOUND);
     const attempts = await this.tasks.manager
       .getRepository(TaskAttempt)
       .find({ where: { taskId: id }, order: { number: 'ASC' } });
     return { items: attempts.map(TaskAttemptDto.from) };
   }
 
-  /** Owner-scoped lookup: another user's task is a 404, exactly like a missing one. */
   /** The task an Idempotency-Key created earlier (an insert with that key did nothing). */
   private async findByIdempotencyKey(ownerId: string, key: string | null): Promise<TaskRow> {
     const [existing] = await this.dataSource.query<TaskRow[]>(
@@ -158,30 +158,5 @@ export class TasksService {
       [ownerId, key],
     );
     return existing;
-  }
-
-  private async find(
-    manager: EntityManager,
-    actor: AuthenticatedUser,
-    id: string,
-    lock = false,
-  ): Promise<Task> {
-    const qb = this.visibleTo(
-      manager.getRepository(Task).createQueryBuilder('task').where('task.id = :id', { id }),
-      actor,
-    );
-    if (lock) qb.setLock('pessimistic_write');
-    const task = await qb.getOne();
-    if (!task) throw new NotFoundException(NOT_FOUND);
-    return task;
-  }
-
-  private visibleTo(
-    qb: SelectQueryBuilder<Task>,
-    actor: AuthenticatedUser,
-  ): SelectQueryBuilder<Task> {
-    return actor.role === 'admin'
-      ? qb
-      : qb.andWhere('task.ownerId = :ownerId', { ownerId: actor.id });
   }
 }
