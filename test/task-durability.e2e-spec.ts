@@ -3,6 +3,7 @@ import type { Queue } from 'bull';
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
+import { AgentSlots } from '../src/agents/agent-slots';
 import { INTERRUPTED } from '../src/tasks/task-state.store';
 import { startApp, TestApp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
@@ -150,6 +151,13 @@ describe('task durability', () => {
     ]);
     expect(attempts[0].error).toBe(INTERRUPTED);
     expect(await inFlight()).toBe(0);
+    // The dead worker's slot in Redis too (the worker gives the second attempt's back just after
+    // recording it).
+    const slots = api.app.get(AgentSlots);
+    await waitFor(async () => ((await slots.taken(agentId)) === 0 ? true : undefined), {
+      timeoutMs: 5_000,
+      what: 'the agent slots to be given back',
+    });
     return done;
   }
 
