@@ -16,7 +16,6 @@ import Bull from 'bull';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -106,28 +105,15 @@ async function startNoopAgent(): Promise<{
   return { url: `http://127.0.0.1:${port}/run`, server, count: () => received };
 }
 
-/**
- * CPU seconds used so far by processes whose command line matches, read from /proc (Linux only;
- * zero elsewhere).
- */
-function cpuSeconds(pattern: string): number {
+/** CPU seconds used so far by the processes whose command line matches (Linux; 0 elsewhere). */
+function matchingCpuSeconds(pattern: string): number {
   let pids: string[];
   try {
     pids = execFileSync('pgrep', ['-f', pattern]).toString().trim().split('\n').filter(Boolean);
   } catch {
     return 0;
   }
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      // utime and stime are fields 14 and 15 (1-based); here offset by the 2 skipped.
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process exited meanwhile
-    }
-  }
-  return ticks / 100;
+  return pids.reduce((sum, pid) => sum + processCpuSeconds(Number(pid)), 0);
 }
 
 interface CpuSnapshot {
@@ -144,8 +130,10 @@ function cpuSnapshot(servicePids: number[]): CpuSnapshot {
   return {
     // The backends serving this run's database (their process title names it): other users of
     // the same PostgreSQL are not counted, nor is its shared WAL writer.
-    postgres: cpuSeconds(`postgres: .* ${new URL(process.env.DATABASE_URL!).pathname.slice(1)} `),
-    redis: cpuSeconds('redis-server'),
+    postgres: matchingCpuSeconds(
+      `postgres: .* ${new URL(process.env.DATABASE_URL!).pathname.slice(1)} `,
+    ),
+    redis: matchingCpuSeconds('redis-server'),
     service: servicePids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
     perService: servicePids.map((pid) => processCpuSeconds(pid)),
     bench: (own.user + own.system) / 1e6,

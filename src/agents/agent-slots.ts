@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { InjectRedis } from '../redis/redis.module';
 
@@ -48,6 +48,7 @@ interface SlotCommands {
  */
 @Injectable()
 export class AgentSlots {
+  private readonly logger = new Logger(AgentSlots.name);
   private readonly commands: SlotCommands;
 
   constructor(@InjectRedis() private readonly redis: Redis) {
@@ -68,8 +69,14 @@ export class AgentSlots {
     return index > 0 ? candidates[index - 1].id : null;
   }
 
+  /**
+   * Gives the slot of `attemptId` back. Best effort, for every caller alike: a slot Redis could not
+   * be told about is given back by repair() once it is older than the grace period.
+   */
   async release(agentId: string, attemptId: string): Promise<void> {
-    await this.redis.zrem(KEY_SPACE + agentId, attemptId);
+    await this.redis.zrem(KEY_SPACE + agentId, attemptId).catch((error: unknown) => {
+      this.logger.warn({ err: error, agentId }, 'Could not give an agent slot back');
+    });
   }
 
   /** Slots taken on the agent right now. */

@@ -155,9 +155,9 @@ export class AgentsService {
     return this.dataSource.transaction(async (manager) => {
       const current = await findVisible(manager, Agent, actor, id, NOT_FOUND, true);
       if (Object.keys(changes).length === 0) return AgentDto.from(current);
-      // The loaded row has no signing secret (select: false); save() writes only what changed.
-      await manager.getRepository(Agent).save(Object.assign(current, changes));
-      const agent = await findVisible(manager, Agent, actor, id, NOT_FOUND);
+      // The loaded row has no signing secret (select: false); save() writes only what changed and
+      // reads the new updated_at back (RETURNING).
+      const agent = await manager.getRepository(Agent).save(Object.assign(current, changes));
       await this.audit.record(
         {
           action: AuditAction.AgentUpdate,

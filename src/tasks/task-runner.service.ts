@@ -101,12 +101,12 @@ export class TaskRunner {
     try {
       started = await this.store.start(data.taskId, target.id, attemptId);
     } catch (error) {
-      await this.release(target.id, attemptId);
+      await this.agents.releaseAgent(target.id, attemptId);
       throw error;
     }
     if (!started) {
       // Cancelled or finished since the job was queued: nothing to send.
-      await this.release(target.id, attemptId);
+      await this.agents.releaseAgent(target.id, attemptId);
       return;
     }
 
@@ -139,7 +139,7 @@ export class TaskRunner {
       error: outcome.outcome === 'succeeded' ? null : outcome.error,
       result: outcome.outcome === 'succeeded' ? outcome.result : undefined,
     });
-    await this.release(target.id, attemptId);
+    await this.agents.releaseAgent(target.id, attemptId);
     this.count(recorded, data);
     if (outcome.outcome !== 'succeeded') this.settle(job, recorded, outcome.error);
   }
@@ -184,15 +184,6 @@ export class TaskRunner {
       if (Date.now() + delay > deadline) return 'busy';
       await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
       delay = Math.min(delay * 2, CLAIM_RETRY_MAX_MS);
-    }
-  }
-
-  /** Gives back a claimed slot (best effort: AgentSlots.repair gives back one left behind). */
-  private async release(agentId: string, attemptId: string): Promise<void> {
-    try {
-      await this.agents.releaseAgent(agentId, attemptId);
-    } catch (error) {
-      this.logger.error({ err: error, agentId }, 'Could not give an agent slot back');
     }
   }
 }

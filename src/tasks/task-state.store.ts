@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AgentSlots } from '../agents/agent-slots';
 import { JsonObject, JsonValue } from '../common/json';
@@ -77,8 +77,6 @@ interface TaskChangeRow {
  */
 @Injectable()
 export class TaskStateStore {
-  private readonly logger = new Logger(TaskStateStore.name);
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly slots: AgentSlots,
@@ -163,12 +161,7 @@ export class TaskStateStore {
     return { status: row.status, attempt: row.attempts ?? 0 };
   }
 
-  /** Best effort: a slot not given back here is given back by AgentSlots.repair. */
   private async freeInterrupted(attempts: InterruptedAttempt[]): Promise<void> {
-    for (const { agentId, attemptId } of attempts) {
-      await this.slots.release(agentId, attemptId).catch((error: unknown) => {
-        this.logger.warn({ err: error, agentId }, 'Could not give an agent slot back');
-      });
-    }
+    for (const { agentId, attemptId } of attempts) await this.slots.release(agentId, attemptId);
   }
 }
