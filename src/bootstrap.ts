@@ -14,7 +14,10 @@ import { sendProblem, toProblem } from './common/http/problem';
 import { requestId } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
+import { HealthProbes } from './health/health-probes';
+import { answerProbesFirst } from './health/probes-first';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsService } from './metrics/metrics.service';
 
 /**
  * Infrastructure routes keep their unversioned paths (API.md): /health, /health/live, /metrics,
@@ -62,8 +65,18 @@ export async function createApp(
     bufferLogs: true,
     preview,
   });
+  const securityHeaders = helmet();
   if (!preview) {
     app.useLogger(app.get(Logger));
+    // A plain GET /health or /health/live is answered before Express and every middleware below,
+    // with the same headers and metrics (probes-first.ts).
+    const metrics = app.get(MetricsService);
+    answerProbesFirst(app.getHttpServer(), {
+      probes: app.get(HealthProbes),
+      headers: [requestId, securityHeaders],
+      observe: (method, route, status, seconds) =>
+        metrics.httpObserved(method, route, status, seconds),
+    });
     // First, so every request is counted, even one refused by body parsing.
     app.use(app.get(HttpMetricsMiddleware).handle);
   }
@@ -74,7 +87,7 @@ export async function createApp(
   app.set('etag', false);
   app.use(requestId);
   if (config.role === 'worker') app.use(workerPathsOnly);
-  app.use(helmet());
+  app.use(securityHeaders);
   app.enableCors({ origin: config.http.corsOrigins.length ? [...config.http.corsOrigins] : false });
   app.use(jsonBody());
   app.setGlobalPrefix('api', { exclude: UNPREFIXED_ROUTES });

@@ -25,6 +25,48 @@ describe('health', () => {
     await request(t.http).get('/health/live').expect(200, { status: 'ok' });
   });
 
+  describe('a plain probe, answered ahead of Express', () => {
+    /** Headers that differ between any two answers: when, which request, which connection. */
+    const OF_THE_MOMENT = new Set(['date', 'x-request-id', 'connection', 'keep-alive']);
+
+    /** What a client reads from an answer: its status, body and other headers. */
+    function seen(response: request.Response) {
+      const headers = Object.entries(response.headers).filter(([name]) => !OF_THE_MOMENT.has(name));
+      return { status: response.status, body: response.body as unknown, headers };
+    }
+
+    it.each(['/health', '/health/live'])(
+      '%s answers what the controller answers, headers included',
+      async (path) => {
+        const plain = await request(t.http).get(path);
+        // A query string takes the probe through Express to HealthController.
+        const throughExpress = await request(t.http).get(`${path}?via=express`);
+        expect(seen(plain)).toEqual(seen(throughExpress));
+        expect(plain.headers).toMatchObject({
+          'content-type': 'application/json; charset=utf-8',
+          'x-content-type-options': 'nosniff',
+          'content-security-policy': expect.stringContaining("default-src 'self'"),
+        });
+      },
+    );
+
+    it('carries a request id, echoing a safe one from the client', async () => {
+      const generated = await request(t.http).get('/health').expect(200);
+      expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      const echoed = await request(t.http)
+        .get('/health')
+        .set('X-Request-Id', 'probe-7')
+        .expect(200);
+      expect(echoed.headers['x-request-id']).toBe('probe-7');
+    });
+
+    it('is answered by the listener in front of Express', () => {
+      const listeners = t.http.listeners('request');
+      expect(listeners).toHaveLength(1);
+      expect(listeners[0]).not.toBe(t.app.getHttpAdapter().getInstance());
+    });
+  });
+
   it('names Redis and the queue in a 503 when the app points at a Redis that is not there', async () => {
     const broken = await startApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
     try {

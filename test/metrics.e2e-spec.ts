@@ -107,6 +107,16 @@ describe('metrics', () => {
     expect(count('http_request_duration_seconds_sum')).toBeGreaterThan(0);
   });
 
+  it('counts probes under their route, answered ahead of Express or by it', async () => {
+    for (const route of ['/health', '/health/live']) {
+      const labels = { method: 'GET', route, status: '200' };
+      const before = await valueOf(t, 'http_requests_total', labels);
+      await request(t.http).get(route).expect(200);
+      await request(t.http).get(`${route}?via=express`).expect(200);
+      expect(await valueOf(t, 'http_requests_total', labels)).toBe(before + 2);
+    }
+  });
+
   it('labels parameterised routes with their template, never the raw path', async () => {
     const id = randomUUID();
     const labels = { method: 'GET', route: '/api/v1/agents/:id', status: '404' };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from 'express';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
@@ -11,8 +12,15 @@ export function requestIdOf(request: Request): string {
   return typeof request.id === 'string' ? request.id : '';
 }
 
-/** The first middleware: every request, even one refused before routing, gets an id. */
-export function requestId(request: Request, response: Response, next: NextFunction): void {
+/**
+ * The first middleware: every request, even one refused before routing, gets an id. It works on
+ * node:http's request and response, so probes answered ahead of Express get one too.
+ */
+export function requestId(
+  request: IncomingMessage,
+  response: ServerResponse,
+  next: () => void,
+): void {
   const given = request.headers['x-request-id'];
   request.id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
   response.setHeader(REQUEST_ID_HEADER, request.id);
