@@ -28,10 +28,25 @@ export class TasksProcessor implements OnApplicationBootstrap, BeforeApplication
   ) {}
 
   onApplicationBootstrap(): void {
+    this.tolerateUnnamedWorker();
     // Concurrency comes from configuration, which a @Process() decorator cannot read.
     this.queue
       .process(this.config.tasks.workerConcurrency, (job) => this.runner.run(job))
       .catch((error: unknown) => this.logger.error({ err: error }, 'Task worker stopped'));
+  }
+
+  /**
+   * process() names the worker's blocking Redis connection (CLIENT SETNAME, which getWorkers and
+   * Bull Board read) without handling the outcome: a queue closed before Redis answers, as in a
+   * process stopped right after it started, made that an unhandled rejection ("Connection is
+   * closed"). The name is informational, so failing to set it is let go.
+   */
+  private tolerateUnnamedWorker(): void {
+    const setWorkerName = this.queue.setWorkerName.bind(this.queue);
+    this.queue.setWorkerName = () =>
+      setWorkerName().catch((error: unknown) =>
+        this.logger.debug({ err: error }, 'Worker connection left unnamed'),
+      );
   }
 
   /**
@@ -40,13 +55,8 @@ export class TasksProcessor implements OnApplicationBootstrap, BeforeApplication
    */
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.race([
-      // A queue still connecting when the process stops (it stops right after starting) is let
-      // finish connecting first: pausing and closing it mid-connect fails with "Connection is
-      // closed" (OptimalBits/bull#2801).
-      this.queue
-        .isReady()
-        .then(() => this.queue.pause(true, true))
-        .catch(() => undefined),
+      // Not waited for longer than 2 s: with Redis unreachable, pausing would wait for it.
+      this.queue.pause(true, true).catch(() => undefined),
       new Promise((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
     await this.runner.drain(SHUTDOWN_GRACE_MS);
