@@ -1,8 +1,17 @@
 import { getQueueToken } from '@nestjs/bull';
+import { NestApplicationContext } from '@nestjs/core';
 import type { Queue } from 'bull';
 import request from 'supertest';
 import { QueueName } from '../src/tasks/tasks.queue';
 import { startApp, TestApp } from './support/app';
+
+/**
+ * Closes the app as Nest's handler of that signal does (enableShutdownHooks); the signal parameter
+ * is on the class, not on the INestApplication interface.
+ */
+function closeOn(t: TestApp, signal: NodeJS.Signals): Promise<void> {
+  return (t.app as unknown as NestApplicationContext).close(signal);
+}
 
 describe('health', () => {
   let t: TestApp;
@@ -64,6 +73,35 @@ describe('health', () => {
       const listeners = t.http.listeners('request');
       expect(listeners).toHaveLength(1);
       expect(listeners[0]).not.toBe(t.app.getHttpAdapter().getInstance());
+    });
+  });
+
+  describe('at shutdown', () => {
+    it('answers readiness 503 while it goes on serving for HEALTH_SHUTDOWN_DELAY_MS after SIGTERM', async () => {
+      const app = await startApp({ HEALTH_SHUTDOWN_DELAY_MS: '1500' });
+      await request(app.http).get('/health').expect(200);
+      const started = Date.now();
+      const closing = closeOn(app, 'SIGTERM');
+      const closed = closing.then(() => Date.now() - started);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        for (const path of ['/health', '/health?via=express']) {
+          const response = await request(app.http).get(path).expect(503);
+          expect(response.body).toMatchObject({ status: 'shutting_down' });
+        }
+        // Still serving meanwhile: liveness, and the API.
+        await request(app.http).get('/health/live').expect(200, { status: 'ok' });
+        await request(app.http).get('/api/v1/users/me').expect(401);
+      } finally {
+        expect(await closed).toBeGreaterThanOrEqual(1500);
+      }
+    });
+
+    it('stops without the delay on another signal', async () => {
+      const app = await startApp({ HEALTH_SHUTDOWN_DELAY_MS: '60000' });
+      const started = Date.now();
+      await closeOn(app, 'SIGINT');
+      expect(Date.now() - started).toBeLessThan(10_000);
     });
   });
 

@@ -86,6 +86,11 @@ export class AppConfig {
   readonly health: {
     /** How long one readiness answer serves every probe (0: only probes arriving while it runs). */
     readonly readinessCacheMs: number;
+    /**
+     * After SIGTERM, how long the process goes on serving, readiness answering 503, before it
+     * stops: the time a load balancer needs to take it out of rotation.
+     */
+    readonly shutdownDelayMs: number;
   };
   readonly metrics: {
     /** Distinct task types a process labels tasks_total with; later ones are counted as "other". */
@@ -150,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     bullBoard: bullBoard(r),
     health: {
       readinessCacheMs: r.int('HEALTH_READINESS_CACHE_MS', 1000, 0, 60_000),
+      shutdownDelayMs: r.int('HEALTH_SHUTDOWN_DELAY_MS', 0, 0, 120_000),
     },
     metrics: {
       maxTaskTypes: r.int('METRICS_MAX_TASK_TYPES', 50, 1, 1000),

@@ -1,4 +1,11 @@
-import { HttpStatus, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  HttpStatus,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { SharedResult } from '../common/async/shared-result';
 import { AppConfig } from '../config/app-config';
@@ -12,18 +19,27 @@ export interface ReadinessAnswer {
 
 export const LIVENESS = { status: 'ok' } as const;
 
+/** Readiness from SIGTERM on: no dependency is checked, the process is on its way out. */
+export const SHUTTING_DOWN: ReadinessAnswer = {
+  status: HttpStatus.SERVICE_UNAVAILABLE,
+  body: { status: 'shutting_down', info: {}, error: {}, details: {} },
+};
+
 /**
  * The probes' answers, for both ways a probe is served: HealthController, and the listener that
  * answers plain probes ahead of Express (probes-first.ts).
  */
 @Injectable()
-export class HealthProbes {
+export class HealthProbes implements BeforeApplicationShutdown {
   /**
    * One check answers every probe that arrives while it runs and for HEALTH_READINESS_CACHE_MS
    * after: however many probes (load balancers, orchestrators, dashboards) poll, the database and
    * Redis see at most one ping each per period.
    */
   private readonly readinessCheck: SharedResult<ReadinessAnswer>;
+  private readonly logger = new Logger(HealthProbes.name);
+  private readonly shutdownDelayMs: number;
+  private shuttingDown = false;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -36,10 +52,30 @@ export class HealthProbes {
       () => this.checkDependencies(),
       config.health.readinessCacheMs,
     );
+    this.shutdownDelayMs = config.health.shutdownDelayMs;
   }
 
-  /** 200 with every dependency up, else 503 naming the one that is down (Terminus' body). */
+  /**
+   * From SIGTERM on, readiness answers 503 "shutting_down" while the process goes on serving for
+   * HEALTH_SHUTDOWN_DELAY_MS, so load balancers stop sending it requests before its HTTP server
+   * closes. Nest closes the server only once every module's hook like this one has returned; task
+   * workers drain meanwhile (TasksProcessor). Another signal (Ctrl-C) stops without the wait.
+   */
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.shuttingDown = true;
+    if (signal !== 'SIGTERM' || this.shutdownDelayMs === 0) return;
+    this.logger.log(
+      `SIGTERM: readiness answers 503 for ${this.shutdownDelayMs} ms, then the HTTP server closes`,
+    );
+    await sleep(this.shutdownDelayMs);
+  }
+
+  /**
+   * 200 with every dependency up, else 503 naming the one that is down (Terminus' body), or 503
+   * "shutting_down" once the process is stopping.
+   */
   readiness(): Promise<ReadinessAnswer> {
+    if (this.shuttingDown) return Promise.resolve(SHUTTING_DOWN);
     return this.readinessCheck.get();
   }
 
