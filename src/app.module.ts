@@ -3,7 +3,7 @@ import { AgentsModule } from './agents/agents.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { QueueBoardModule } from './bull-board/queue-board.module';
-import { loggerModule } from './common/logging';
+import { LoggingModule } from './common/logging';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -20,7 +20,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        loggerModule(),
+        LoggingModule,
         DatabaseModule,
         RedisModule,
         AuditModule,

@@ -12,6 +12,7 @@ import { buildOpenApiDocument } from './common/http/openapi';
 import { jsonBody } from './common/http/json-body';
 import { sendProblem, toProblem } from './common/http/problem';
 import { requestId } from './common/http/request-id';
+import { RequestLogMiddleware } from './common/http/request-log.middleware';
 import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
 import { HealthProbes } from './health/health-probes';
@@ -21,8 +22,7 @@ import { MetricsService } from './metrics/metrics.service';
 
 /**
  * Infrastructure routes keep their unversioned paths (API.md): /health, /health/live, /metrics,
- * and Bull Board under /admin/queues (its page, assets and API; listing the latter also makes the
- * request logger cover them, so who retried or removed a job is in the logs).
+ * and Bull Board under /admin/queues (its page, assets and API).
  */
 const UNPREFIXED_ROUTES = [
   { path: 'health', method: RequestMethod.GET },
@@ -86,6 +86,7 @@ export async function createApp(
   // spare a body, while hashing every body (a page of tasks is tens of kilobytes) costs each one.
   app.set('etag', false);
   app.use(requestId);
+  if (!preview) app.use(app.get(RequestLogMiddleware).handle);
   if (config.role === 'worker') app.use(workerPathsOnly);
   app.use(securityHeaders);
   app.enableCors({ origin: config.http.corsOrigins.length ? [...config.http.corsOrigins] : false });

@@ -103,7 +103,7 @@ function walkRouter(t: TestApp, handlers: Handler[]) {
       const requestMethod = Reflect.getMetadata(METHOD_METADATA, handle) as
         RequestMethod | undefined;
       if (requestMethod === undefined) {
-        // Nest binds middleware (request logging) with app.all: every method, then next().
+        // Nest binds module middleware (Bull Board's) with app.all: every method, then next().
         if (methods.length < 30) foreign.push({ method: method ?? '*', path: route.path });
         continue;
       }

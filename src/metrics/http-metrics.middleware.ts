@@ -20,7 +20,7 @@ interface LayerLike {
 
 /**
  * Whether a route is one a controller handler answers. Nest also binds middleware to paths
- * (nestjs-pino's, for instance) with Express' all(), which adds the route for every HTTP method;
+ * (Bull Board's, for instance) with Express' all(), which adds the route for every HTTP method;
  * such routes (/api/{*path}) set request.route for requests that then match nothing. (A handler
  * declared with @All() would look the same and be labelled "unmatched"; Ymera has none.)
  */

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
+import { requestIdOf } from '../../common/http/request-id';
 import { AUTH_THROTTLER, clientAddress } from '../rate-limits';
 
 /**
@@ -29,11 +30,15 @@ export class ThrottleGuard extends ThrottlerGuard {
       return await super.handleRequest(props);
     } catch (error) {
       if (error instanceof ThrottlerException) throw error;
+      const requestId = requestIdOf(props.context.switchToHttp().getRequest<Request>());
       if (props.throttler.name === AUTH_THROTTLER) {
-        this.log.error({ err: error }, 'Rate limiter unavailable: refusing auth requests');
+        this.log.error(
+          { err: error, requestId },
+          'Rate limiter unavailable: refusing auth requests',
+        );
         throw new ServiceUnavailableException('Authentication is unavailable; retry shortly.');
       }
-      this.log.warn({ err: error }, 'Rate limiter unavailable: request let through');
+      this.log.warn({ err: error, requestId }, 'Rate limiter unavailable: request let through');
       return true;
     }
   }
