@@ -40,15 +40,26 @@ function auth(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
 
-/** GET /health (database, Redis, queue checks) against the empty-handler ceiling. */
+/**
+ * GET /health (database, Redis, queue checks) against the empty-handler ceiling; and the same probe
+ * with a query string, which goes through Express and the whole request pipeline instead of being
+ * answered ahead of it (src/health/probes-first.ts).
+ */
 export async function healthWorkload(run: BenchRun): Promise<void> {
   const pid = run.service.process.pid!;
   const ceiling = await measure({ url: `${run.emptyCeiling}/` }, run.emptyPid);
   const ymera = await measure({ url: `${run.service.base}/health` }, pid);
+  const throughExpress = await measure({ url: `${run.service.base}/health?via=express` }, pid);
   run.add(row('GET /health', ymera, { ratio: ratio('empty node:http', ymera, ceiling) }));
+  run.add(
+    row('GET /health?via=express (through Express)', throughExpress, {
+      ratio: ratio('empty node:http', throughExpress, ceiling),
+    }),
+  );
   run.add(row('ceiling: empty node:http GET', ceiling, { ceiling: true }));
   run.target('health p99 <= 10 ms', ms(ymera.p99), ymera.p99 <= 10);
   checkRss(run, 'health', ymera);
+  checkRss(run, 'health through Express', throughExpress);
 }
 
 function listUrl(base: string, query: string): string {
