@@ -11,6 +11,12 @@ const MONITORING = join(__dirname, '..', 'monitoring');
 /** Runs promtool (Debian package `prometheus`; .ci/run installs it) in monitoring/. */
 function promtool(args: string[], input?: string) {
   const run = spawnSync('promtool', args, { cwd: MONITORING, input, encoding: 'utf8' });
+  if (run.error && 'code' in run.error && run.error.code === 'ENOENT') {
+    throw new Error(
+      'No promtool on the PATH: install it (apt-get install -y prometheus; .ci/run does) ' +
+        'to run the monitoring checks.',
+    );
+  }
   if (run.error) throw run.error;
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
