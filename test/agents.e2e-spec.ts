@@ -604,7 +604,7 @@ describe('agents', () => {
     });
   });
 
-  describe('routing (claimAgent / releaseAgent, AgentSlots)', () => {
+  describe('routing (claimAgent, AgentSlots)', () => {
     let service: AgentsService;
     let slots: AgentSlots;
     let router: RegisteredUser;
@@ -644,7 +644,7 @@ describe('agents', () => {
       expect(await claim({ ownerId: router.id, taskType })).toBe('busy');
       expect(await slots.taken(foreign.id)).toBe(0);
 
-      await service.releaseAgent(capable.id, attemptId);
+      await slots.release(capable.id, attemptId);
       expect(await slots.taken(capable.id)).toBe(0);
       const again = await claim({ ownerId: router.id, taskType, agentId: null });
       expect(again).toMatchObject({ id: capable.id });
@@ -706,8 +706,8 @@ describe('agents', () => {
       const first = randomUUID();
       await claim({ ownerId: router.id, taskType }, first);
       await claim({ ownerId: router.id, taskType });
-      await service.releaseAgent(agent.id, first);
-      await service.releaseAgent(agent.id, first);
+      await slots.release(agent.id, first);
+      await slots.release(agent.id, first);
       expect(await slots.taken(agent.id)).toBe(1);
     });
 

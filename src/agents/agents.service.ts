@@ -58,7 +58,7 @@ interface CandidateRow {
 
 /**
  * The agent registry (owners see their own agents, admins every agent) and the routing the
- * dispatcher relies on: claimAgent/releaseAgent keep dispatches within max_concurrency (AgentSlots).
+ * dispatcher relies on: claimAgent takes a slot within max_concurrency (AgentSlots gives it back).
  */
 @Injectable()
 export class AgentsService {
@@ -220,7 +220,7 @@ export class AgentsService {
    * receive the task: the named agent, or else the least-loaded active agent whose capabilities
    * contain taskType (ties: the freshest heartbeat; the 100 freshest are considered). 'none' when
    * no such agent is active, 'busy' when all their slots are taken. The slot is given back by
-   * releaseAgent once the attempt is over (AgentSlots.repair catches one never given back).
+   * AgentSlots.release once the attempt is over (AgentSlots.repair catches one never given back).
    */
   async claimAgent(
     input: ClaimAgentInput,
@@ -244,11 +244,6 @@ export class AgentsService {
       protocol: row.protocol,
       signingSecret: row.signing_secret,
     };
-  }
-
-  /** Gives back the slot claimAgent took for `attemptId`. */
-  releaseAgent(agentId: string, attemptId: string): Promise<void> {
-    return this.slots.release(agentId, attemptId);
   }
 
   /** Sets every active or busy agent whose last heartbeat is older than the TTL to inactive. */

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AgentSlots } from '../agents/agent-slots';
 import { AgentsService, DispatchTarget } from '../agents/agents.service';
 import { AppConfig } from '../config/app-config';
 import { DispatchOutcome, retryable } from '../dispatch/classify';
@@ -48,6 +49,7 @@ export class TaskRunner {
   constructor(
     private readonly config: AppConfig,
     private readonly agents: AgentsService,
+    private readonly slots: AgentSlots,
     private readonly dispatcher: DispatchService,
     private readonly store: TaskStateStore,
     private readonly metrics: MetricsService,
@@ -101,12 +103,12 @@ export class TaskRunner {
     try {
       started = await this.store.start(data.taskId, target.id, attemptId);
     } catch (error) {
-      await this.agents.releaseAgent(target.id, attemptId);
+      await this.slots.release(target.id, attemptId);
       throw error;
     }
     if (!started) {
       // Cancelled or finished since the job was queued: nothing to send.
-      await this.agents.releaseAgent(target.id, attemptId);
+      await this.slots.release(target.id, attemptId);
       return;
     }
 
@@ -139,7 +141,7 @@ export class TaskRunner {
       error: outcome.outcome === 'succeeded' ? null : outcome.error,
       result: outcome.outcome === 'succeeded' ? outcome.result : undefined,
     });
-    await this.agents.releaseAgent(target.id, attemptId);
+    await this.slots.release(target.id, attemptId);
     this.count(recorded, data);
     if (outcome.outcome !== 'succeeded') this.settle(job, recorded, outcome.error);
   }
