@@ -22,7 +22,11 @@ if (unknown.length) {
 const has = (name: string) => chosen.includes(name);
 
 void benchMain(
-  { largeOwner: has('deep'), listCeiling: has('list') || has('deep') },
+  {
+    largeOwner: has('deep'),
+    listCeiling: has('list') || has('deep'),
+    createCeiling: has('create'),
+  },
   async (run) => {
     if (has('health')) await healthWorkload(run);
     if (has('list')) await listWorkload(run);

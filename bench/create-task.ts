@@ -2,4 +2,4 @@
 import { benchMain } from './lib/harness';
 import { createWorkload } from './lib/workloads';
 
-void benchMain({}, createWorkload);
+void benchMain({ createCeiling: true }, createWorkload);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BenchDatabase, createBenchDatabase, withClient } from './database';
@@ -16,6 +17,8 @@ export interface RunNeeds {
   largeOwner?: boolean;
   /** Start the bare-pg list ceiling. */
   listCeiling?: boolean;
+  /** Start the bare pg + Bull task creation ceiling. */
+  createCeiling?: boolean;
 }
 
 /**
@@ -35,6 +38,10 @@ export class BenchRun {
   emptyPid: number;
   listCeiling?: string;
   listPid?: number;
+  createCeiling?: string;
+  createPid?: number;
+  /** The create ceiling's Redis keys (its queue). */
+  private createPrefix?: string;
   agentUrl: string;
   private closed = false;
 
@@ -58,7 +65,11 @@ export class BenchRun {
     return settings.basePort + offset;
   }
 
-  private spawnServer(kind: 'empty' | 'list' | 'agent', port: number, env: NodeJS.ProcessEnv) {
+  private spawnServer(
+    kind: 'empty' | 'list' | 'create' | 'agent',
+    port: number,
+    env: NodeJS.ProcessEnv,
+  ) {
     return this.children.spawn(
       process.execPath,
       [
@@ -106,10 +117,21 @@ export class BenchRun {
         DB_POOL_MAX: String(settings.poolMax),
       }).pid;
     }
+    if (needs.createCeiling) {
+      this.createCeiling = `http://127.0.0.1:${this.port(3)}`;
+      this.createPrefix = `ymera-bench-ceiling-${randomBytes(4).toString('hex')}`;
+      this.createPid = this.spawnServer('create', this.port(3), {
+        DATABASE_URL: this.db.url,
+        DB_POOL_MAX: String(settings.poolMax),
+        REDIS_URL: settings.redisUrl,
+        REDIS_KEY_PREFIX: this.createPrefix,
+      }).pid;
+    }
     this.service = await startService(this.children, this.db.url, this.port(0));
     await waitForHttp(`${this.emptyCeiling}/`);
     await waitForHttp(`${this.agentUrl}`);
     if (this.listCeiling) await waitForHttp(`${this.listCeiling}/ready`);
+    if (this.createCeiling) await waitForHttp(`${this.createCeiling}/ready`);
     console.log(`Ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
 
@@ -145,8 +167,9 @@ export class BenchRun {
     if (this.closed) return;
     this.closed = true;
     await this.children.stopAll();
-    const prefix = this.service?.redisPrefix;
-    if (prefix) await dropRedisPrefix(prefix).catch((e: unknown) => console.error(e));
+    for (const prefix of [this.service?.redisPrefix, this.createPrefix]) {
+      if (prefix) await dropRedisPrefix(prefix).catch((e: unknown) => console.error(e));
+    }
     await this.db?.drop().catch((e: unknown) => console.error(e));
   }
 }

@@ -8,14 +8,28 @@
  *          statements, as Ymera does) and answering the same JSON, both taken from
  *          src/tasks/task-list.query.ts.
  *          It trusts an X-Bench-Owner header where Ymera verifies a token.
+ *   create the task creation ceiling: node:http, a bare `pg` pool and a Bull queue doing what
+ *          Ymera does for POST /api/v1/tasks: the service's own insert of the task with its
+ *          task.create record (one prepared statement), then the job added with the service's job
+ *          options, and the same 201 JSON. It trusts X-Bench-Owner, validates nothing, limits no
+ *          rate and dispatches nothing (no worker on its queue).
  *   agent  the loopback no-op agent: answers every dispatch with {"result":{"ok":true}} at once.
  *
  *   node -r ts-node/register/transpile-only bench/lib/servers.ts <kind> <port>
  */
+import Bull from 'bull';
+import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { Pool } from 'pg';
+import { loadConfig } from '../../src/config/app-config';
+import { bullRootOptions } from '../../src/queue/queue.module';
+import { CreateTaskDto } from '../../src/tasks/dto/create-task.dto';
 import { ListTasksDto } from '../../src/tasks/dto/list-tasks.dto';
+import { TaskDto } from '../../src/tasks/dto/task.dto';
+import { taskFromRow, TaskRow } from '../../src/tasks/entities/task.entity';
 import { taskListAnswer, taskListStatements, TaskListRow } from '../../src/tasks/task-list.query';
+import { QUEUES, QueueName } from '../../src/tasks/tasks.queue';
+import { DEFAULT_MAX_ATTEMPTS, INSERT_TASK } from '../../src/tasks/tasks.service';
 
 const [kind, portText] = process.argv.slice(2);
 const port = Number(portText);
@@ -33,6 +47,19 @@ function onBody(request: http.IncomingMessage, done: () => void): void {
   request.on('end', done);
 }
 
+function readBody(request: http.IncomingMessage, done: (body: string) => void): void {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => done(Buffer.concat(chunks).toString()));
+}
+
+function pgPool(): Pool {
+  return new Pool({
+    connectionString: process.env.DATABASE_URL,
+    max: Number(process.env.DB_POOL_MAX ?? 20),
+  });
+}
+
 function emptyServer(): http.Server {
   return http.createServer((request, response) =>
     onBody(request, () => json(response, 200, '{"status":"ok"}')),
@@ -46,10 +73,7 @@ function agentServer(): http.Server {
 }
 
 function listServer(): http.Server {
-  const pool = new Pool({
-    connectionString: process.env.DATABASE_URL,
-    max: Number(process.env.DB_POOL_MAX ?? 20),
-  });
+  const pool = pgPool();
   return http.createServer((request, response) => {
     onBody(request, () => {
       const url = new URL(request.url ?? '/', 'http://ceiling');
@@ -70,15 +94,66 @@ function listServer(): http.Server {
   });
 }
 
+function createServer(): http.Server {
+  const pool = pgPool();
+  // The service's configuration, for its queue options (REDIS_URL and REDIS_KEY_PREFIX come from
+  // the benchmark; the secret is required by the configuration and used by nothing here).
+  const config = loadConfig({ ...process.env, JWT_SECRET: randomBytes(48).toString('base64') });
+  const queue = new Bull(QueueName.Tasks, config.redis.url, bullRootOptions(config));
+  return http.createServer((request, response) => {
+    readBody(request, (text) => {
+      if (request.url === '/ready') return json(response, 200, '{"status":"ok"}');
+      const owner = request.headers['x-bench-owner'];
+      if (typeof owner !== 'string') return json(response, 400, '{"error":"owner"}');
+      const dto = JSON.parse(text) as CreateTaskDto;
+      pool
+        .query<TaskRow>({
+          ...INSERT_TASK,
+          values: [
+            owner,
+            dto.agentId ?? null,
+            dto.name,
+            dto.description ?? null,
+            dto.taskType,
+            JSON.stringify(dto.parameters ?? {}),
+            dto.priority ?? 'normal',
+            dto.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+            dto.timeoutMs ?? null,
+            null,
+            request.socket.remoteAddress ?? null,
+            request.headers['user-agent'] ?? null,
+            null,
+          ],
+        })
+        .then(async ({ rows: [row] }) => {
+          const task = taskFromRow(row);
+          await queue.add(
+            {
+              taskId: task.id,
+              ownerId: task.ownerId,
+              taskType: task.taskType,
+              requestedAgentId: task.requestedAgentId,
+              timeoutMs: task.timeoutMs,
+            },
+            QUEUES[QueueName.Tasks].jobOptions(task, config),
+          );
+          json(response, 201, JSON.stringify(TaskDto.from(task)));
+        })
+        .catch((error: unknown) => json(response, 500, JSON.stringify({ error: String(error) })));
+    });
+  });
+}
+
 const servers: Record<string, () => http.Server> = {
   empty: emptyServer,
   agent: agentServer,
   list: listServer,
+  create: createServer,
 };
 
 const make = servers[kind];
 if (!make || !Number.isInteger(port)) {
-  process.stderr.write('usage: servers.ts empty|list|agent <port>\n');
+  process.stderr.write('usage: servers.ts empty|list|create|agent <port>\n');
   process.exit(2);
 }
 const server = make();

@@ -223,11 +223,13 @@ const CREATE_BODY = JSON.stringify({
 /**
  * POST /api/v1/tasks: each request stores a task and its audit row, commits, queues it; the
  * service's own workers dispatch them meanwhile to the loopback no-op agent (APP_ROLE=all). The
- * queue is drained before the next workload starts.
+ * queue is drained before the next workload starts. Its ceiling stores and queues the same tasks
+ * the same way with a bare pg pool and Bull, and nothing else (bench/lib/servers.ts).
  */
 export async function createWorkload(run: BenchRun): Promise<void> {
+  const writer = run.user(WRITER);
   const token = await run.service.login(WRITER);
-  const ceiling = await measure(
+  const empty = await measure(
     {
       url: `${run.emptyCeiling}/`,
       method: 'POST',
@@ -235,6 +237,22 @@ export async function createWorkload(run: BenchRun): Promise<void> {
       body: CREATE_BODY,
     },
     run.emptyPid,
+  );
+  const bare = run.createCeiling
+    ? await measure(
+        {
+          url: `${run.createCeiling}/`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-bench-owner': writer.id },
+          body: CREATE_BODY,
+          expectStatus: 201,
+        },
+        run.createPid,
+      )
+    : undefined;
+  // The ceiling's tasks go, or the service's reconciler would queue and dispatch them meanwhile.
+  await withClient(run.db.url, (client) =>
+    client.query(`DELETE FROM tasks WHERE owner_id = $1`, [writer.id]),
   );
   const ymera = await measure(
     {
@@ -249,12 +267,24 @@ export async function createWorkload(run: BenchRun): Promise<void> {
   const drained = await drain(run);
   run.add(
     row('POST tasks (to a no-op agent)', ymera, {
-      ratio: ratio('empty node:http', ymera, ceiling),
+      ratio: bare ? ratio('bare pg + Bull', ymera, bare) : ratio('empty node:http', ymera, empty),
       note: drained,
     }),
   );
-  run.add(row('ceiling: empty node:http POST', ceiling, { ceiling: true }));
-  run.target('POST task >= 1,500 req/s', `${ymera.rps.toFixed(0)} req/s`, ymera.rps >= 1500);
+  if (bare) {
+    run.add(
+      row('ceiling: bare pg + Bull, POST tasks', bare, {
+        ceiling: true,
+        note: 'stores and queues; dispatches nothing',
+      }),
+    );
+  }
+  run.add(row('ceiling: empty node:http POST', empty, { ceiling: true }));
+  run.target(
+    'POST task >= 1,500 req/s',
+    `${ymera.rps.toFixed(0)} req/s${bare ? ` (bare pg + Bull: ${bare.rps.toFixed(0)})` : ''}`,
+    ymera.rps >= 1500,
+  );
   checkRss(run, 'POST task', ymera);
 }
 

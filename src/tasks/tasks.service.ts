@@ -27,9 +27,9 @@ const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, descript
 /**
  * The task and its task.create record in one statement, prepared (see preparedQuery); columns
  * named, so a column added later cannot break its plan. $11..$13: the client's address, user agent
- * and request id.
+ * and request id. Exported for the pipeline benchmark's database ceiling.
  */
-const INSERT_TASK = {
+export const INSERT_TASK = {
   name: 'ymera_task_insert',
   text: `WITH task AS (
     INSERT INTO tasks (owner_id, requested_agent_id, name, description, task_type, parameters,
@@ -45,7 +45,7 @@ const INSERT_TASK = {
   )
   SELECT ${TASK_COLUMNS} FROM task`,
 };
-const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_MAX_ATTEMPTS = 3;
 
 export interface CreatedTask {
   task: TaskDto;
