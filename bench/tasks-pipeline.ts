@@ -19,13 +19,17 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { Children, cpuSeconds as processCpuSeconds, PeakRss } from './lib/processes';
 import { startService } from './lib/service';
 import { settings } from './lib/settings';
+import { CANDIDATES } from '../src/agents/agents.service';
 import { loadConfig } from '../src/config/app-config';
 import { bullRootOptions } from '../src/queue/queue.module';
+import { FINISH_ATTEMPT, START_ATTEMPT } from '../src/tasks/task-state.sql';
+import { INTERRUPTED } from '../src/tasks/task-state.store';
 import { PRIORITY_RANK, QueueName } from '../src/tasks/tasks.queue';
+import { INSERT_TASK } from '../src/tasks/tasks.service';
 import { uniqueName } from '../test/support/app';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
@@ -248,6 +252,62 @@ async function bareBull(prefix: string): Promise<number> {
   return N / seconds;
 }
 
+interface DatabaseCeiling {
+  tasksPerS: number;
+  /** CPU of this database's PostgreSQL backends per task. */
+  postgresMs: number;
+}
+
+/**
+ * The database's ceiling: the statements the service runs for one task (the insert with its
+ * task.create record, the routing candidates, the start of the attempt, its end with the
+ * task.complete record), the service's own prepared statements, for N more tasks of the same owner
+ * and agent, from a bare pg pool of the service's size with a task on every connection. No HTTP,
+ * no Redis, no Nest: what PostgreSQL alone allows on this machine.
+ */
+async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling> {
+  const size = Number(APP_ENV.DB_POOL_MAX);
+  const db = new Pool({ connectionString: process.env.DATABASE_URL, max: size });
+  const run = (statement: { name: string; text: string }, values: unknown[]) =>
+    db.query<{ id: string }>({ ...statement, values });
+  const postgresCpu = () => cpuSnapshot([]).postgres;
+  try {
+    // Every connection opened and every statement prepared before the clock starts.
+    await pool(size, size, async () => {
+      await run(CANDIDATES, [ownerId, 'noop', null]);
+    });
+    const cpuBefore = postgresCpu();
+    const started = performance.now();
+    await pool(N, size, async (i) => {
+      const [task] = (
+        await run(INSERT_TASK, [
+          ownerId,
+          null,
+          `bare-${i}`,
+          null,
+          'noop',
+          JSON.stringify({ i }),
+          'normal',
+          3,
+          null,
+          null,
+          '10.99.0.1',
+          'bench',
+          randomUUID(),
+        ])
+      ).rows;
+      await run(CANDIDATES, [ownerId, 'noop', null]);
+      const attemptId = randomUUID();
+      await run(START_ATTEMPT, [task.id, agentId, INTERRUPTED, attemptId]);
+      await run(FINISH_ATTEMPT, [task.id, attemptId, 'succeeded', 200, null, '{"ok":true}']);
+    });
+    const seconds = (performance.now() - started) / 1000;
+    return { tasksPerS: N / seconds, postgresMs: ((postgresCpu() - cpuBefore) * 1000) / N };
+  } finally {
+    await db.end();
+  }
+}
+
 async function main(): Promise<void> {
   await globalSetup();
   const agent = await startNoopAgent();
@@ -290,7 +350,9 @@ async function main(): Promise<void> {
       token,
     );
     if (created.status !== 201) throw new Error(`agent: ${JSON.stringify(created.body)}`);
-    await call(base, 'POST', `/api/v1/agents/${created.body.id as string}/heartbeat`, {}, token);
+    const agentId = created.body.id as string;
+    const owner = created.body.ownerId as string;
+    await call(base, 'POST', `/api/v1/agents/${agentId}/heartbeat`, {}, token);
 
     console.log(
       `Task pipeline: ${N} tasks, ${SUBMIT_CONCURRENCY} concurrent submitters, worker concurrency ${WORKER_CONCURRENCY}, topology ${TOPOLOGY}`,
@@ -336,11 +398,18 @@ async function main(): Promise<void> {
       await db.end();
     }
 
+    // The ceilings run alone: the service's reconciler would otherwise take up the bare tasks.
+    await children.stopAll();
     const ceiling = await bareBull(process.env.REDIS_KEY_PREFIX!);
     console.log(
       `  bare Bull ceiling (add + no-op processor, same Redis): ${ceiling.toFixed(0)} jobs/s`,
     );
     console.log(`  pipeline / bare Bull: ${((100 * pipelineRate) / ceiling).toFixed(0)}%`);
+    const database = await barePg(owner, agentId);
+    console.log(
+      `  bare pg ceiling (the service's 4 statements per task, pool of ${APP_ENV.DB_POOL_MAX}, no HTTP or Redis): ${database.tasksPerS.toFixed(0)} tasks/s, postgres ${database.postgresMs.toFixed(2)} ms CPU per task`,
+    );
+    console.log(`  pipeline / bare pg: ${((100 * pipelineRate) / database.tasksPerS).toFixed(0)}%`);
   } finally {
     await completions.close();
     await children.stopAll();

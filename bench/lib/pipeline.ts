@@ -24,6 +24,7 @@ export async function pipelineWorkload(run: BenchRun): Promise<void> {
   const rate = /end to end: (\d+) tasks\/s/.exec(output);
   const latency = /latency: p50 ([\d.]+) ms, p99 ([\d.]+) ms/.exec(output);
   const bare = /bare Bull ceiling[^:]*: (\d+) jobs\/s/.exec(output);
+  const database = /bare pg ceiling[^:]*: (\d+) tasks\/s/.exec(output);
   if (code !== 0 || !rate) {
     run.add({ workload: 'task pipeline', note: `bench:tasks failed (exit ${code})` });
     run.target('pipeline >= 1,000 tasks/s', 'failed', false);
@@ -42,5 +43,17 @@ export async function pipelineWorkload(run: BenchRun): Promise<void> {
   if (bare) {
     run.add({ workload: 'ceiling: bare Bull, jobs/s', rps: Number(bare[1]), ceiling: true });
   }
-  run.target('pipeline >= 1,000 tasks/s', `${tasksPerS} tasks/s`, tasksPerS >= 1000);
+  if (database) {
+    run.add({
+      workload: 'ceiling: bare pg, tasks/s',
+      rps: Number(database[1]),
+      ceiling: true,
+      note: "the service's statements for each task, nothing else",
+    });
+  }
+  run.target(
+    'pipeline >= 1,000 tasks/s',
+    `${tasksPerS} tasks/s${database ? ` (PostgreSQL alone: ${database[1]})` : ''}`,
+    tasksPerS >= 1000,
+  );
 }

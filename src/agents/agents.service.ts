@@ -39,8 +39,11 @@ const SIGNING_SECRET_BYTES = 32;
 /** $1 owner, $2 task type, $3 named agent (or null): the agents that could take the task. */
 const CAPABLE = `owner_id = $1 AND status = 'active'
   AND (CASE WHEN $3::uuid IS NULL THEN capabilities @> ARRAY[$2::text] ELSE id = $3::uuid END)`;
-/** The agents claimAgent chooses among, in order of preference; prepared (see preparedQuery). */
-const CANDIDATES = {
+/**
+ * The agents claimAgent chooses among, in order of preference; prepared (see preparedQuery).
+ * $1 owner, $2 task type, $3 the requested agent or null. Exported for the pipeline benchmark.
+ */
+export const CANDIDATES = {
   name: 'ymera_agent_candidates',
   text: `SELECT id, endpoint_url, protocol, signing_secret, max_concurrency
            FROM agents WHERE ${CAPABLE}
