@@ -272,7 +272,7 @@ async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling
     db.query<{ id: string }>({ ...statement, values });
   const postgresCpu = () => cpuSnapshot([]).postgres;
   try {
-    // Every connection opened and every statement prepared before the clock starts.
+    // Every connection opened before the clock starts (statements are prepared on first use).
     await pool(size, size, async () => {
       await run(CANDIDATES, [ownerId, 'noop', null]);
     });
