@@ -3,6 +3,7 @@ import { Agents1764288000000 } from './1764288000000-agents';
 import { Tasks1764288100000 } from './1764288100000-tasks';
 import { TaskCounts1764374400000 } from './1764374400000-task-counts';
 import { AgentSlotsInRedis1764460800000 } from './1764460800000-agent-slots-in-redis';
+import { SlotHoldersIndex1764547200000 } from './1764547200000-slot-holders-index';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Tasks1764288100000,
   TaskCounts1764374400000,
   AgentSlotsInRedis1764460800000,
+  SlotHoldersIndex1764547200000,
 ];

@@ -1,8 +1,10 @@
+import { Client } from 'pg';
 import request from 'supertest';
 import { startApp, TestApp } from './support/app';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 import { expectProblem } from './support/problem-details';
+import { START_ATTEMPT } from '../src/tasks/task-state.sql';
 import { heartbeat, registerTestAgent, TestAgent, waitFor } from './support/test-agent';
 
 /**
@@ -443,6 +445,48 @@ describe('tasks', () => {
       expect(strict.requestsFor(created.id)[0].signatureValid).toBe(false);
     } finally {
       await strict.stop();
+    }
+  });
+
+  it("starts an attempt through the task's own attempts, never the index of running ones", async () => {
+    // Every attempt leaves a dead entry in that index when it finishes, until VACUUM: a start that
+    // read it would cost more with every task run since. Sequential scans are off, so the plans
+    // show every index the planner could use; both plan kinds a prepared statement may run with.
+    type PlanNode = { 'Index Name'?: string; Plans?: PlanNode[] };
+    const indexesOf = (node: PlanNode): string[] => [
+      ...(node['Index Name'] ? [node['Index Name']] : []),
+      ...(node.Plans ?? []).flatMap(indexesOf),
+    ];
+    // A connection of its own: the application's pooled ones hold its prepared statements.
+    const db = new Client({ connectionString: iso.env.DATABASE_URL });
+    await db.connect();
+    const indexesUsed = async (execute: string) => {
+      const { rows } = await db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+        `EXPLAIN (FORMAT JSON) EXECUTE ${execute}`,
+      );
+      return indexesOf(rows[0]['QUERY PLAN'][0].Plan);
+    };
+    try {
+      await db.query(`SET enable_seqscan = off`);
+      await db.query(`PREPARE start_attempt AS ${START_ATTEMPT.text}`);
+      await db.query(
+        `PREPARE in_flight AS
+           SELECT count(*) FROM task_attempts WHERE agent_id = $1 AND finished_at IS NULL`,
+      );
+      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+        await db.query(`SET plan_cache_mode = ${mode}`);
+        const start = await indexesUsed(
+          `start_attempt(gen_random_uuid(), gen_random_uuid(), 'interrupted', gen_random_uuid())`,
+        );
+        expect(start).toContain('tasks_pkey');
+        expect(start).not.toContain('task_attempts_slot_holders_idx');
+        // The index still serves what it is for: an agent's running attempts.
+        expect(await indexesUsed(`in_flight(gen_random_uuid())`)).toContain(
+          'task_attempts_slot_holders_idx',
+        );
+      }
+    } finally {
+      await db.end();
     }
   });
 
