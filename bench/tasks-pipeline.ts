@@ -26,10 +26,11 @@ import { settings } from './lib/settings';
 import { CANDIDATES } from '../src/agents/agents.service';
 import { loadConfig } from '../src/config/app-config';
 import { bullRootOptions } from '../src/queue/queue.module';
+import { CreateTaskDto } from '../src/tasks/dto/create-task.dto';
 import { FINISH_ATTEMPT, START_ATTEMPT } from '../src/tasks/task-state.sql';
 import { INTERRUPTED } from '../src/tasks/task-state.store';
 import { PRIORITY_RANK, QueueName } from '../src/tasks/tasks.queue';
-import { INSERT_TASK } from '../src/tasks/tasks.service';
+import { INSERT_TASK, insertTaskValues } from '../src/tasks/tasks.service';
 import { uniqueName } from '../test/support/app';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
@@ -280,21 +281,19 @@ async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling
     const started = performance.now();
     await pool(N, size, async (i) => {
       const [task] = (
-        await run(INSERT_TASK, [
-          ownerId,
-          null,
-          `bare-${i}`,
-          null,
-          'noop',
-          JSON.stringify({ i }),
-          'normal',
-          3,
-          null,
-          null,
-          '10.99.0.1',
-          'bench',
-          randomUUID(),
-        ])
+        await run(
+          INSERT_TASK,
+          insertTaskValues(
+            ownerId,
+            Object.assign(new CreateTaskDto(), {
+              name: `bare-${i}`,
+              taskType: 'noop',
+              parameters: { i },
+            }),
+            null,
+            { ipAddress: '10.99.0.1', userAgent: 'bench', requestId: randomUUID() },
+          ),
+        )
       ).rows;
       await run(CANDIDATES, [ownerId, 'noop', null]);
       const attemptId = randomUUID();

@@ -28,8 +28,9 @@ import { ListTasksDto } from '../../src/tasks/dto/list-tasks.dto';
 import { TaskDto } from '../../src/tasks/dto/task.dto';
 import { taskFromRow, TaskRow } from '../../src/tasks/entities/task.entity';
 import { taskListAnswer, taskListStatements, TaskListRow } from '../../src/tasks/task-list.query';
+import { taskJobData } from '../../src/tasks/task-queue.service';
 import { QUEUES, QueueName } from '../../src/tasks/tasks.queue';
-import { DEFAULT_MAX_ATTEMPTS, INSERT_TASK } from '../../src/tasks/tasks.service';
+import { INSERT_TASK, insertTaskValues } from '../../src/tasks/tasks.service';
 
 const [kind, portText] = process.argv.slice(2);
 const port = Number(portText);
@@ -106,37 +107,16 @@ function createServer(): http.Server {
       const owner = request.headers['x-bench-owner'];
       if (typeof owner !== 'string') return json(response, 400, '{"error":"owner"}');
       const dto = JSON.parse(text) as CreateTaskDto;
+      const client = {
+        ipAddress: request.socket.remoteAddress ?? null,
+        userAgent: request.headers['user-agent'] ?? null,
+        requestId: null,
+      };
       pool
-        .query<TaskRow>({
-          ...INSERT_TASK,
-          values: [
-            owner,
-            dto.agentId ?? null,
-            dto.name,
-            dto.description ?? null,
-            dto.taskType,
-            JSON.stringify(dto.parameters ?? {}),
-            dto.priority ?? 'normal',
-            dto.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-            dto.timeoutMs ?? null,
-            null,
-            request.socket.remoteAddress ?? null,
-            request.headers['user-agent'] ?? null,
-            null,
-          ],
-        })
+        .query<TaskRow>({ ...INSERT_TASK, values: insertTaskValues(owner, dto, null, client) })
         .then(async ({ rows: [row] }) => {
           const task = taskFromRow(row);
-          await queue.add(
-            {
-              taskId: task.id,
-              ownerId: task.ownerId,
-              taskType: task.taskType,
-              requestedAgentId: task.requestedAgentId,
-              timeoutMs: task.timeoutMs,
-            },
-            QUEUES[QueueName.Tasks].jobOptions(task, config),
-          );
+          await queue.add(taskJobData(task), QUEUES[QueueName.Tasks].jobOptions(task, config));
           json(response, 201, JSON.stringify(TaskDto.from(task)));
         })
         .catch((error: unknown) => json(response, 500, JSON.stringify({ error: String(error) })));

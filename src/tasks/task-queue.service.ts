@@ -33,6 +33,17 @@ function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** What a task's job carries. */
+export function taskJobData(task: EnqueueableTask): TaskJobData {
+  return {
+    taskId: task.id,
+    ownerId: task.ownerId,
+    taskType: task.taskType,
+    requestedAgentId: task.requestedAgentId,
+    timeoutMs: task.timeoutMs,
+  };
+}
+
 /** The producer side of the tasks queue: the only code that adds, inspects or removes its jobs. */
 @Injectable()
 export class TaskQueue {
@@ -48,16 +59,9 @@ export class TaskQueue {
    * not take it; the task row is committed already and the reconciler will queue it later.
    */
   async enqueue(task: EnqueueableTask): Promise<boolean> {
-    const data: TaskJobData = {
-      taskId: task.id,
-      ownerId: task.ownerId,
-      taskType: task.taskType,
-      requestedAgentId: task.requestedAgentId,
-      timeoutMs: task.timeoutMs,
-    };
     try {
       await withDeadline(
-        this.queue.add(data, QUEUES[QueueName.Tasks].jobOptions(task, this.config)),
+        this.queue.add(taskJobData(task), QUEUES[QueueName.Tasks].jobOptions(task, this.config)),
         'enqueue',
       );
       return true;

@@ -45,7 +45,31 @@ export const INSERT_TASK = {
   )
   SELECT ${TASK_COLUMNS} FROM task`,
 };
-export const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_MAX_ATTEMPTS = 3;
+
+/** INSERT_TASK's parameters: a new task of `ownerId` as the client asked for it. */
+export function insertTaskValues(
+  ownerId: string,
+  dto: CreateTaskDto,
+  idempotencyKey: string | null,
+  client: ClientContext,
+): unknown[] {
+  return [
+    ownerId,
+    dto.agentId ?? null,
+    dto.name,
+    dto.description ?? null,
+    dto.taskType,
+    JSON.stringify(dto.parameters ?? {}),
+    dto.priority ?? 'normal',
+    dto.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    dto.timeoutMs ?? null,
+    idempotencyKey,
+    client.ipAddress,
+    client.userAgent,
+    client.requestId,
+  ];
+}
 
 export interface CreatedTask {
   task: TaskDto;
@@ -76,21 +100,11 @@ export class TasksService {
   ): Promise<CreatedTask> {
     // ON CONFLICT DO NOTHING: of two requests racing with one key, the second waits for the first
     // to commit and then finds its row instead of failing on the unique constraint.
-    const [inserted] = await preparedQuery<TaskRow>(this.dataSource, INSERT_TASK, [
-      actor.id,
-      dto.agentId ?? null,
-      dto.name,
-      dto.description ?? null,
-      dto.taskType,
-      JSON.stringify(dto.parameters ?? {}),
-      dto.priority ?? 'normal',
-      dto.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      dto.timeoutMs ?? null,
-      idempotencyKey,
-      client.ipAddress,
-      client.userAgent,
-      client.requestId,
-    ]);
+    const [inserted] = await preparedQuery<TaskRow>(
+      this.dataSource,
+      INSERT_TASK,
+      insertTaskValues(actor.id, dto, idempotencyKey, client),
+    );
     const outcome = inserted
       ? { task: taskFromRow(inserted), created: true }
       : {
