@@ -27,7 +27,7 @@ const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, descript
 /**
  * The task and its task.create record in one statement, prepared (see preparedQuery); columns
  * named, so a column added later cannot break its plan. $11..$13: the client's address, user agent
- * and request id. Exported for the pipeline benchmark's database ceiling.
+ * and request id (insertTaskValues). Exported for the benchmarks' ceilings (bench/).
  */
 export const INSERT_TASK = {
   name: 'ymera_task_insert',
