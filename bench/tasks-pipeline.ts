@@ -130,14 +130,20 @@ interface CpuSnapshot {
   bench: number;
 }
 
+/**
+ * CPU seconds of the backends serving this run's database (their process title names it): other
+ * users of the same PostgreSQL are not counted, nor is its shared WAL writer.
+ */
+function postgresCpuSeconds(): number {
+  return matchingCpuSeconds(
+    `postgres: .* ${new URL(process.env.DATABASE_URL!).pathname.slice(1)} `,
+  );
+}
+
 function cpuSnapshot(servicePids: number[]): CpuSnapshot {
   const own = process.cpuUsage();
   return {
-    // The backends serving this run's database (their process title names it): other users of
-    // the same PostgreSQL are not counted, nor is its shared WAL writer.
-    postgres: matchingCpuSeconds(
-      `postgres: .* ${new URL(process.env.DATABASE_URL!).pathname.slice(1)} `,
-    ),
+    postgres: postgresCpuSeconds(),
     redis: matchingCpuSeconds('redis-server'),
     service: servicePids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
     perService: servicePids.map((pid) => processCpuSeconds(pid)),
@@ -271,13 +277,12 @@ async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling
   const db = new Pool({ connectionString: process.env.DATABASE_URL, max: size });
   const run = (statement: { name: string; text: string }, values: unknown[]) =>
     db.query<{ id: string }>({ ...statement, values });
-  const postgresCpu = () => cpuSnapshot([]).postgres;
   try {
     // Every connection opened before the clock starts (statements are prepared on first use).
     await pool(size, size, async () => {
       await run(CANDIDATES, [ownerId, 'noop', null]);
     });
-    const cpuBefore = postgresCpu();
+    const cpuBefore = postgresCpuSeconds();
     const started = performance.now();
     await pool(N, size, async (i) => {
       const [task] = (
@@ -301,7 +306,7 @@ async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling
       await run(FINISH_ATTEMPT, [task.id, attemptId, 'succeeded', 200, null, '{"ok":true}']);
     });
     const seconds = (performance.now() - started) / 1000;
-    return { tasksPerS: N / seconds, postgresMs: ((postgresCpu() - cpuBefore) * 1000) / N };
+    return { tasksPerS: N / seconds, postgresMs: ((postgresCpuSeconds() - cpuBefore) * 1000) / N };
   } finally {
     await db.end();
   }
