@@ -1,11 +1,57 @@
-import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ExecutionContext, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { Request, Response } from 'express';
+import { ExtractJwt } from 'passport-jwt';
 import { IS_PUBLIC } from '../../common/decorators/public.decorator';
+import { requestIdOf } from '../../common/http/request-id';
+import { AccountUnavailableError } from '../jwt.strategy';
+import { authUnavailable } from './auth-unavailable';
+
+const REALM = 'ymera';
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/** Why a token was refused: the answer's detail and its RFC 6750 `WWW-Authenticate` challenge. */
+export interface BearerRefusal {
+  detail: string;
+  challenge: string;
+}
+
+/**
+ * RFC 6750: a request without a token gets the bare challenge; a refused token gets
+ * `error="invalid_token"` with a description a client can act on (refresh an expired token, log
+ * in again otherwise).
+ */
+export function bearerRefusal(hasToken: boolean, reason: unknown): BearerRefusal {
+  if (!hasToken) {
+    return {
+      detail: 'An access token is required: send Authorization: Bearer <accessToken>.',
+      challenge: `Bearer realm="${REALM}"`,
+    };
+  }
+  const [description, detail] =
+    reason instanceof AccountUnavailableError
+      ? [
+          'The account is disabled or no longer exists',
+          'The account is disabled or no longer exists.',
+        ]
+      : reason instanceof Error && reason.name === 'TokenExpiredError'
+        ? [
+            'The access token expired',
+            'The access token has expired: get a new one from POST /api/v1/auth/refresh.',
+          ]
+        : ['The access token is invalid', 'The access token is invalid: log in again.'];
+  return {
+    detail,
+    challenge: `Bearer realm="${REALM}", error="invalid_token", error_description="${description}"`,
+  };
+}
 
 /** Global: every route needs a valid access token unless it is marked @Public(). */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
+  private readonly logger = new Logger(JwtAuthGuard.name);
+
   constructor(private readonly reflector: Reflector) {
     super();
   }
@@ -18,10 +64,16 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     return isPublic ? true : super.canActivate(context);
   }
 
-  override handleRequest<T>(error: unknown, user: T): T {
-    if (error || !user) {
-      throw new UnauthorizedException('A valid access token is required.');
+  override handleRequest<T>(error: unknown, user: T, info: unknown, context: ExecutionContext): T {
+    if (!error && user) return user;
+    const request = context.switchToHttp().getRequest<Request>();
+    if (error && !(error instanceof AccountUnavailableError)) {
+      // The token was good but its account could not be read (PostgreSQL unreachable).
+      this.logger.error({ err: error, requestId: requestIdOf(request) }, 'Account check failed');
+      throw authUnavailable(context);
     }
-    return user;
+    const refusal = bearerRefusal(Boolean(bearerToken(request)), error ?? info);
+    context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', refusal.challenge);
+    throw new UnauthorizedException(refusal.detail);
   }
 }

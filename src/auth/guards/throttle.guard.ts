@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import {
   ThrottlerException,
   ThrottlerGuard,
@@ -7,8 +7,10 @@ import {
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
+import { clientIp } from '../../common/http/client-ip';
 import { requestIdOf } from '../../common/http/request-id';
 import { AUTH_THROTTLER, clientAddress } from '../rate-limits';
+import { authUnavailable } from './auth-unavailable';
 
 /**
  * Rate limits with counters in Redis, shared by every instance.
@@ -22,7 +24,7 @@ export class ThrottleGuard extends ThrottlerGuard {
   /** The general limit counts per user when the caller is authenticated, per client IP otherwise. */
   protected override getTracker(request: Request): Promise<string> {
     const user = request.user as AuthenticatedUser | undefined;
-    return Promise.resolve(user ? `user:${user.id}` : clientAddress(request.ip));
+    return Promise.resolve(user ? `user:${user.id}` : clientAddress(clientIp(request)));
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
@@ -36,7 +38,7 @@ export class ThrottleGuard extends ThrottlerGuard {
           { err: error, requestId },
           'Rate limiter unavailable: refusing auth requests',
         );
-        throw new ServiceUnavailableException('Authentication is unavailable; retry shortly.');
+        throw authUnavailable(props.context);
       }
       this.log.warn({ err: error, requestId }, 'Rate limiter unavailable: request let through');
       return true;
