@@ -1,12 +1,10 @@
-import { ExecutionContext, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request, Response } from 'express';
 import { ExtractJwt } from 'passport-jwt';
 import { IS_PUBLIC } from '../../common/decorators/public.decorator';
-import { requestIdOf } from '../../common/http/request-id';
 import { AccountUnavailableError } from '../jwt.strategy';
-import { authUnavailable } from './auth-unavailable';
 
 const REALM = 'ymera';
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
@@ -50,8 +48,6 @@ export function bearerRefusal(hasToken: boolean, reason: unknown): BearerRefusal
 /** Global: every route needs a valid access token unless it is marked @Public(). */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  private readonly logger = new Logger(JwtAuthGuard.name);
-
   constructor(private readonly reflector: Reflector) {
     super();
   }
@@ -67,11 +63,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override handleRequest<T>(error: unknown, user: T, info: unknown, context: ExecutionContext): T {
     if (!error && user) return user;
     const request = context.switchToHttp().getRequest<Request>();
-    if (error && !(error instanceof AccountUnavailableError)) {
-      // The token was good but its account could not be read (PostgreSQL unreachable).
-      this.logger.error({ err: error, requestId: requestIdOf(request) }, 'Account check failed');
-      throw authUnavailable(context);
-    }
+    // The token was good but its account could not be read: a server failure, not a refusal.
+    if (error instanceof Error && !(error instanceof AccountUnavailableError)) throw error;
     const refusal = bearerRefusal(Boolean(bearerToken(request)), error ?? info);
     context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', refusal.challenge);
     throw new UnauthorizedException(refusal.detail);

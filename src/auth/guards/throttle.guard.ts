@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { ExecutionContext, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import {
   ThrottlerException,
   ThrottlerGuard,
@@ -8,9 +8,9 @@ import {
 import type { Request, Response } from 'express';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
 import { clientIp } from '../../common/http/client-ip';
+import { UNAVAILABLE_RETRY_AFTER_S } from '../../common/http/failure-limiter';
 import { requestIdOf } from '../../common/http/request-id';
 import { AUTH_THROTTLER, clientAddress } from '../rate-limits';
-import { authUnavailable } from './auth-unavailable';
 
 /**
  * Rate limits with counters in Redis, shared by every instance.
@@ -38,7 +38,11 @@ export class ThrottleGuard extends ThrottlerGuard {
           { err: error, requestId },
           'Rate limiter unavailable: refusing auth requests',
         );
-        throw authUnavailable(props.context);
+        props.context
+          .switchToHttp()
+          .getResponse<Response>()
+          .setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
+        throw new ServiceUnavailableException('Authentication is unavailable; retry shortly.');
       }
       this.log.warn({ err: error, requestId }, 'Rate limiter unavailable: request let through');
       return true;
