@@ -5,7 +5,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
+import { AppModule, roleRuns } from './app.module';
 import { QUEUE_BOARD_PATH } from './bull-board/queue-board.module';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
 import { buildOpenApiDocument } from './common/http/openapi';
@@ -32,7 +32,7 @@ const UNPREFIXED_ROUTES = [
   { path: `${QUEUE_BOARD_PATH}/{*path}`, method: RequestMethod.ALL },
 ];
 
-/** The only paths a process of role worker serves (DESIGN.md): probes and metrics. */
+/** The paths a worker serves (AppModule gives it no other routes); anything else is a 404 saying so. */
 const WORKER_PATHS = new Set(['/health', '/health/live', '/metrics']);
 
 function workerPathsOnly(request: Request, response: Response, next: NextFunction): void {
@@ -87,7 +87,7 @@ export async function createApp(
   app.set('etag', false);
   app.use(requestId);
   if (!preview) app.use(app.get(RequestLogMiddleware).handle);
-  if (config.role === 'worker') app.use(workerPathsOnly);
+  if (!roleRuns(config.role).api) app.use(workerPathsOnly);
   app.use(securityHeaders);
   app.enableCors({ origin: config.http.corsOrigins.length ? [...config.http.corsOrigins] : false });
   app.use(jsonBody());
@@ -96,6 +96,6 @@ export async function createApp(
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();
-  if (config.role !== 'worker') setUpOpenApi(app);
+  if (roleRuns(config.role).api) setUpOpenApi(app);
   return app;
 }

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { AgentSlots } from '../src/agents/agent-slots';
-import { AgentsService, ClaimAgentInput } from '../src/agents/agents.service';
+import { AgentSlots } from '../src/execution/agent-slots';
+import { AgentRouter, RouteRequest } from '../src/execution/agent-router';
 import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
@@ -604,21 +604,23 @@ describe('agents', () => {
     });
   });
 
-  describe('routing (claimAgent, AgentSlots)', () => {
-    let service: AgentsService;
+  describe('routing (AgentRouter, AgentSlots)', () => {
+    let agentRouter: AgentRouter;
     let slots: AgentSlots;
     let router: RegisteredUser;
     let other: RegisteredUser;
 
     beforeAll(async () => {
-      service = t.app.get(AgentsService);
+      agentRouter = t.app.get(AgentRouter);
       slots = t.app.get(AgentSlots);
       router = await registerUser(t);
       other = await registerUser(t);
     });
 
-    const claim = (input: ClaimAgentInput, attemptId = randomUUID()) =>
-      service.claimAgent(input, attemptId);
+    const claim = (
+      input: Omit<RouteRequest, 'requestedAgentId'> & Partial<RouteRequest>,
+      attemptId = randomUUID(),
+    ) => agentRouter.claim({ requestedAgentId: null, ...input }, attemptId);
 
     it('claims only the owner’s active agent with the capability, within maxConcurrency', async () => {
       const taskType = uniqueName('route');
@@ -646,7 +648,7 @@ describe('agents', () => {
 
       await slots.release(capable.id, attemptId);
       expect(await slots.taken(capable.id)).toBe(0);
-      const again = await claim({ ownerId: router.id, taskType, agentId: null });
+      const again = await claim({ ownerId: router.id, taskType, requestedAgentId: null });
       expect(again).toMatchObject({ id: capable.id });
     });
 
@@ -654,14 +656,20 @@ describe('agents', () => {
       const taskType = uniqueName('route');
       const foreign = await createAgent(t, other, { capabilities: [taskType], maxConcurrency: 5 });
       await heartbeat(t, other, foreign.id);
-      expect(await claim({ ownerId: router.id, taskType, agentId: foreign.id })).toBe('none');
+      expect(await claim({ ownerId: router.id, taskType, requestedAgentId: foreign.id })).toBe(
+        'none',
+      );
       expect(await claim({ ownerId: router.id, taskType })).toBe('none');
       expect(await slots.taken(foreign.id)).toBe(0);
     });
 
     it('claims a named agent of the owner only while it is active and has a free slot', async () => {
       const named = await createAgent(t, router, { capabilities: ['anything'] });
-      const input = { ownerId: router.id, taskType: 'not-its-capability', agentId: named.id };
+      const input = {
+        ownerId: router.id,
+        taskType: 'not-its-capability',
+        requestedAgentId: named.id,
+      };
       expect(await claim(input)).toBe('none');
 
       await heartbeat(t, router, named.id);

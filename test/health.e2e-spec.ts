@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bull';
 import { NestApplicationContext } from '@nestjs/core';
 import type { Queue } from 'bull';
 import request from 'supertest';
-import { QueueName } from '../src/tasks/tasks.queue';
+import { QueueName } from '../src/queue/tasks.queue';
 import { startApp, TestApp } from './support/app';
 
 /**

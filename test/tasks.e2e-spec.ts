@@ -4,7 +4,7 @@ import { startApp, TestApp } from './support/app';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 import { expectProblem } from './support/problem-details';
-import { START_ATTEMPT } from '../src/tasks/task-state.sql';
+import { START_ATTEMPT } from '../src/execution/execution.sql';
 import { heartbeat, registerTestAgent, TestAgent, waitFor } from './support/test-agent';
 
 /**

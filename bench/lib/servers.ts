@@ -28,8 +28,8 @@ import { ListTasksDto } from '../../src/tasks/dto/list-tasks.dto';
 import { TaskDto } from '../../src/tasks/dto/task.dto';
 import { taskFromRow, TaskRow } from '../../src/tasks/entities/task.entity';
 import { taskListAnswer, taskListStatements, TaskListRow } from '../../src/tasks/task-list.query';
-import { taskJobData } from '../../src/tasks/task-queue.service';
-import { QUEUES, QueueName } from '../../src/tasks/tasks.queue';
+import { taskJobData } from '../../src/queue/task-queue.service';
+import { QUEUES, QueueName } from '../../src/queue/tasks.queue';
 import { INSERT_TASK, insertTaskValues } from '../../src/tasks/tasks.service';
 
 const [kind, portText] = process.argv.slice(2);

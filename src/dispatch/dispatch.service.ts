@@ -1,11 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { JsonObject } from '../common/json';
-import { DispatchTarget } from '../agents/agents.service';
-import {
-  EndpointNotAllowedException,
-  EndpointPolicy,
-  pinnedLookup,
-} from '../agents/endpoint-policy';
+import { DispatchTarget } from './dispatch-target';
+import { EndpointNotAllowedException, EndpointPolicy, pinnedLookup } from './endpoint-policy';
 import { classifyReply, DispatchOutcome, permanent, retryable } from './classify';
 import { HttpTransport } from './http-transport';
 import { DispatchHeader, signBody, unixSeconds } from './signing';

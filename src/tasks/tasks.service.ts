@@ -16,7 +16,7 @@ import { TaskAttempt } from './entities/task-attempt.entity';
 import { FINAL_TASK_STATUSES, Task, taskFromRow, TaskRow } from './entities/task.entity';
 import { preparedQuery } from '../database/prepared-query';
 import { listTasks } from './task-list.query';
-import { TaskQueue } from './task-queue.service';
+import { TaskQueue } from '../queue/task-queue.service';
 
 const NOT_FOUND = 'Task not found.';
 

@@ -8,13 +8,13 @@ import {
 import type { Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
 import { TaskRunner } from './task-runner.service';
-import { QueueName, TaskJobData } from './tasks.queue';
+import { QueueName, TaskJobData } from '../queue/tasks.queue';
 
 /** How long a stopping worker lets in-flight dispatches finish before it aborts them. */
 export const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
- * The tasks queue's worker, registered only in processes whose APP_ROLE runs workers. Thin: each
+ * The tasks queue's worker (the execution module runs only where APP_ROLE runs workers). Thin: each
  * job is one attempt of TaskRunner.
  */
 @Injectable()
