@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { JsonObject } from '../common/json';
 import { DispatchTarget } from './dispatch-target';
-import { EndpointNotAllowedException, EndpointPolicy, pinnedLookup } from './endpoint-policy';
+import { EndpointRefusedError, EndpointPolicy, pinnedLookup } from './endpoint-policy';
 import { classifyReply, DispatchOutcome, permanent, retryable } from './classify';
 import { HttpTransport } from './http-transport';
 import { DispatchHeader, signBody, unixSeconds } from './signing';
@@ -46,7 +46,7 @@ export class DispatchService implements OnApplicationShutdown {
       // agent registered, and the connection goes to exactly the address checked here.
       endpoint = await this.endpoints.assertAllowed(target.endpointUrl);
     } catch (error) {
-      if (!(error instanceof EndpointNotAllowedException)) throw error;
+      if (!(error instanceof EndpointRefusedError)) throw error;
       const reason = `the agent's endpoint is refused: ${error.message}`;
       return error.reason === 'unresolvable' ? retryable(reason) : permanent(reason);
     }
