@@ -4,6 +4,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import { AgentSlots } from '../src/execution/agent-slots';
+import { REDIS } from '../src/redis/redis.module';
 import { INTERRUPTED } from '../src/execution/execution.repository';
 import { startApp, TestApp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
@@ -153,7 +154,8 @@ describe('task durability', () => {
     expect(await inFlight()).toBe(0);
     // The dead worker's slot in Redis too (the worker gives the second attempt's back just after
     // recording it).
-    const slots = api.app.get(AgentSlots);
+    // Slots are the execution module's (workers); read them through the api process's Redis.
+    const slots = new AgentSlots(api.app.get(REDIS));
     await waitFor(async () => ((await slots.taken(agentId)) === 0 ? true : undefined), {
       timeoutMs: 5_000,
       what: 'the agent slots to be given back',

@@ -39,7 +39,7 @@ const AUDIT_FINISHED = `audit AS (
   ${auditInsert(`SELECT
       CASE WHEN status = 'completed' THEN '${AuditAction.TaskComplete}' ELSE '${AuditAction.TaskFail}' END,
       CASE WHEN status = 'completed' THEN 'success' ELSE 'failure' END,
-      NULL, 'task', id::text, NULL, NULL, NULL,
+      NULL::uuid, 'task', id::text, NULL, NULL, NULL,
       jsonb_build_object('ownerId', owner_id, 'attempts', attempts)
         || CASE WHEN status = 'failed' THEN jsonb_build_object('error', error_message)
                 ELSE '{}'::jsonb END

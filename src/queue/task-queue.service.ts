@@ -26,7 +26,7 @@ function inTime<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /** What a task's job carries. */
-export function taskJobData(task: EnqueueableTask): TaskJobData {
+function taskJobData(task: EnqueueableTask): TaskJobData {
   return {
     taskId: task.id,
     ownerId: task.ownerId,
