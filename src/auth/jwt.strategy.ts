@@ -2,26 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { AppConfig } from '../config/app-config';
-import { AccountStates } from './account-states';
 import { AccessTokenPayload } from './tokens.service';
 
 export const JWT_ALGORITHM = 'HS256';
 
-/** A well-signed, unexpired token whose account is disabled or no longer exists. */
-export class AccountUnavailableError extends Error {
-  constructor() {
-    super('The account is disabled or no longer exists');
-  }
-}
-
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(
-    config: AppConfig,
-    private readonly accounts: AccountStates,
-  ) {
+  constructor(config: AppConfig) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       // A KeyObject, not the string: given a string, jsonwebtoken first tries to parse it as a
@@ -35,13 +23,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /**
-   * The token proves who the caller is; the account says what they may do now. A disabled or
-   * deleted account is refused, and the role is the account's current one, not the one the token
-   * was issued with (a demoted admin loses admin routes at once).
+   * The token's verified claims. Passport keeps strategies in one registry per process, so this
+   * strategy holds nothing of its application's: the account is checked by JwtAuthGuard, which
+   * belongs to the application serving the request.
    */
-  async validate(payload: AccessTokenPayload): Promise<AuthenticatedUser> {
-    const account = await this.accounts.get(payload.sub);
-    if (!account?.active) throw new AccountUnavailableError();
-    return { id: payload.sub, username: payload.username, role: account.role };
+  validate(payload: AccessTokenPayload): AccessTokenPayload {
+    return payload;
   }
 }
