@@ -4,6 +4,7 @@ import { Tasks1764288100000 } from './1764288100000-tasks';
 import { TaskCounts1764374400000 } from './1764374400000-task-counts';
 import { AgentSlotsInRedis1764460800000 } from './1764460800000-agent-slots-in-redis';
 import { SlotHoldersIndex1764547200000 } from './1764547200000-slot-holders-index';
+import { UserChangeNotify1764633600000 } from './1764633600000-user-change-notify';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   TaskCounts1764374400000,
   AgentSlotsInRedis1764460800000,
   SlotHoldersIndex1764547200000,
+  UserChangeNotify1764633600000,
 ];

@@ -3,7 +3,7 @@ import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { QueueName } from '../src/tasks/tasks.queue';
-import { startApp, TestApp } from './support/app';
+import { startApp, TestApp, uniqueIp } from './support/app';
 import { expectProblem } from './support/problem-details';
 
 const USER = 'ops';
@@ -78,17 +78,54 @@ describe('Bull Board', () => {
     });
 
     it('refuses wrong credentials, a bearer token and a near-miss password', async () => {
+      const api = () =>
+        request(t.http).get('/admin/queues/api/queues').set('X-Forwarded-For', uniqueIp());
       const attempts = [
-        request(t.http).get('/admin/queues/api/queues').auth(USER, 'wrong'),
-        request(t.http).get('/admin/queues/api/queues').auth('admin', PASSWORD),
-        request(t.http).get('/admin/queues/api/queues').auth(USER, `${PASSWORD}x`),
-        request(t.http).get('/admin/queues/api/queues').auth(USER, PASSWORD.slice(0, -1)),
-        request(t.http).get('/admin/queues/api/queues').set('Authorization', `Bearer ${PASSWORD}`),
+        api().auth(USER, 'wrong'),
+        api().auth('admin', PASSWORD),
+        api().auth(USER, `${PASSWORD}x`),
+        api().auth(USER, PASSWORD.slice(0, -1)),
+        api().set('Authorization', `Bearer ${PASSWORD}`),
       ];
       for (const response of await Promise.all(attempts)) {
         expectProblem(response, 401);
         expect(response.headers['www-authenticate']).toBe(CHALLENGE);
       }
+    });
+
+    it('limits wrong credentials per client like auth (429), on every instance, and no other client', async () => {
+      const guesser = uniqueIp();
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const response = await request(t.http)
+          .get('/admin/queues/api/queues')
+          .set('X-Forwarded-For', guesser)
+          .auth(USER, `guess-${i}`);
+        statuses.push(response.status);
+      }
+      const limit = t.config.throttle.authLimit;
+      expect(statuses.slice(0, limit)).toEqual(new Array<number>(limit).fill(401));
+      expect(statuses.slice(limit)).toEqual(new Array<number>(30 - limit).fill(429));
+
+      // The right password does not help while the window lasts, on this or another instance.
+      const other = await startApp({ BULL_BOARD_USER: USER, BULL_BOARD_PASSWORD: PASSWORD });
+      try {
+        for (const app of [t, other]) {
+          const limited = await request(app.http)
+            .get('/admin/queues/api/queues')
+            .set('X-Forwarded-For', guesser)
+            .auth(USER, PASSWORD);
+          expectProblem(limited, 429);
+          expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+        }
+      } finally {
+        await other.close();
+      }
+      await request(t.http)
+        .get('/admin/queues/api/queues')
+        .set('X-Forwarded-For', uniqueIp())
+        .auth(USER, PASSWORD)
+        .expect(200);
     });
 
     it('shows the job counts of the tasks queue as Redis holds them', async () => {

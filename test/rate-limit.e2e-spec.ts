@@ -129,13 +129,14 @@ describe('rate limits', () => {
 
     afterAll(() => broken.close());
 
-    it('fails auth closed with 503 problem details', async () => {
+    it('fails auth closed with 503 problem details and Retry-After', async () => {
       const user = await registerUser(t);
       const login = await request(broken.http)
         .post('/api/v1/auth/login')
         .set('X-Forwarded-For', uniqueIp())
         .send({ username: user.username, password: user.password });
       expectProblem(login, 503);
+      expect(login.headers['retry-after']).toBe('5');
       const register = await request(broken.http)
         .post('/api/v1/auth/register')
         .set('X-Forwarded-For', uniqueIp())
@@ -145,6 +146,7 @@ describe('rate limits', () => {
           password: DEFAULT_PASSWORD,
         });
       expectProblem(register, 503);
+      expect(register.headers['retry-after']).toBe('5');
     });
 
     it('keeps liveness and authenticated work going (general limit fails open)', async () => {

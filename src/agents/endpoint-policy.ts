@@ -181,15 +181,47 @@ function normalizeHost(host: string): string {
     .replace(/\.$/, '');
 }
 
-/** AGENT_ENDPOINT_ALLOWLIST: host names (optionally "*.suffix"), IP addresses and CIDRs. */
+/** One allow-list entry's port: the one it names, or any when it names none. */
+type AllowedPort = number | 'any';
+
+function portMatches(allowed: AllowedPort, port: number): boolean {
+  return allowed === 'any' || allowed === port;
+}
+
+/**
+ * An entry's host part and port: `host:port`, `a.b.c.d:port`, `[v6]:port` or `[v6]/bits:port`.
+ * A bare IPv6 address or CIDR takes no port (its colons are the address's own).
+ */
+function splitPort(entry: string): { host: string; port: AllowedPort } | undefined {
+  const bracketed = /^\[([^\]]+)\](\/\d+)?(?::(\d+))?$/.exec(entry);
+  const plain = bracketed ? undefined : /^([^:]+):(\d+)$/.exec(entry);
+  const [host, portText] = bracketed
+    ? [bracketed[1] + (bracketed[2] ?? ''), bracketed[3]]
+    : plain
+      ? [plain[1], plain[2]]
+      : [entry, undefined];
+  if (portText === undefined) return { host, port: 'any' };
+  const port = Number(portText);
+  return port >= 1 && port <= 65535 ? { host, port } : undefined;
+}
+
+/**
+ * AGENT_ENDPOINT_ALLOWLIST: host names (optionally "*.suffix"), IP addresses and CIDRs, each
+ * optionally with a port (`agents.internal:8443`, `10.0.0.5:8080`, `[fd00::5]:8080`). An entry
+ * without a port admits every port of its hosts, so users could probe their other services;
+ * naming the port closes that.
+ */
 export class EndpointAllowlist {
-  private readonly addresses = new BlockList();
-  private readonly hosts = new Set<string>();
-  private readonly suffixes: string[] = [];
+  private readonly addresses: { list: BlockList; port: AllowedPort }[] = [];
+  private readonly hosts: { host: string; port: AllowedPort }[] = [];
+  private readonly suffixes: { suffix: string; port: AllowedPort }[] = [];
 
   constructor(entries: readonly string[]) {
     for (const raw of entries) {
-      const entry = normalizeHost(raw.trim());
+      const parts = splitPort(raw.trim().toLowerCase());
+      if (!parts) throw new Error(`AGENT_ENDPOINT_ALLOWLIST entry "${raw}" has an invalid port`);
+      const { port } = parts;
+      const entry = normalizeHost(parts.host);
       const [network, prefix, extra] = entry.split('/');
       const family = isIP(normalizeHost(network));
       if (prefix !== undefined) {
@@ -198,12 +230,16 @@ export class EndpointAllowlist {
         if (!family || extra !== undefined || !/^\d+$/.test(prefix) || bits > max) {
           throw new Error(`AGENT_ENDPOINT_ALLOWLIST entry "${raw}" is not a valid CIDR`);
         }
-        this.addresses.addSubnet(normalizeHost(network), bits, family === 4 ? 'ipv4' : 'ipv6');
+        const list = new BlockList();
+        list.addSubnet(normalizeHost(network), bits, family === 4 ? 'ipv4' : 'ipv6');
+        this.addresses.push({ list, port });
       } else if (family) {
-        this.addresses.addAddress(unmapped(entry), isIP(unmapped(entry)) === 4 ? 'ipv4' : 'ipv6');
+        const list = new BlockList();
+        list.addAddress(unmapped(entry), isIP(unmapped(entry)) === 4 ? 'ipv4' : 'ipv6');
+        this.addresses.push({ list, port });
       } else if (HOSTNAME.test(entry)) {
-        if (entry.startsWith('*.')) this.suffixes.push(entry.slice(1));
-        else this.hosts.add(entry);
+        if (entry.startsWith('*.')) this.suffixes.push({ suffix: entry.slice(1), port });
+        else this.hosts.push({ host: entry, port });
       } else {
         throw new Error(
           `AGENT_ENDPOINT_ALLOWLIST entry "${raw}" is not a host name, IP address or CIDR`,
@@ -212,17 +248,28 @@ export class EndpointAllowlist {
     }
   }
 
-  allowsHost(hostname: string): boolean {
+  allowsHost(hostname: string, port: number): boolean {
     const host = normalizeHost(hostname);
-    return this.hosts.has(host) || this.suffixes.some((suffix) => host.endsWith(suffix));
+    return (
+      this.hosts.some((entry) => entry.host === host && portMatches(entry.port, port)) ||
+      this.suffixes.some((entry) => host.endsWith(entry.suffix) && portMatches(entry.port, port))
+    );
   }
 
-  allowsAddress(address: string): boolean {
+  allowsAddress(address: string, port: number): boolean {
     const plain = unmapped(address.split('%')[0]);
     const family = isIP(plain);
     if (!family) return false;
-    return this.addresses.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    return this.addresses.some(
+      (entry) => portMatches(entry.port, port) && entry.list.check(plain, type),
+    );
   }
+}
+
+/** The port a URL connects to: its own, else its scheme's. */
+function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
 }
 
 /**
@@ -251,7 +298,8 @@ export class EndpointPolicy {
     }
     const literal = isIP(host);
     const addresses = literal ? [{ address: host, family: literal }] : await this.lookup(host);
-    const hostAllowed = !literal && this.allowlist.allowsHost(host);
+    const port = portOf(parsed);
+    const hostAllowed = !literal && this.allowlist.allowsHost(host, port);
     for (const { address } of addresses) {
       const kind = classifyAddress(address);
       if (kind === 'forbidden') {
@@ -260,7 +308,7 @@ export class EndpointPolicy {
           'endpointUrl resolves to a link-local or cloud metadata address, which is never allowed.',
         );
       }
-      if (kind === 'non_public' && !hostAllowed && !this.allowlist.allowsAddress(address)) {
+      if (kind === 'non_public' && !hostAllowed && !this.allowlist.allowsAddress(address, port)) {
         throw new EndpointNotAllowedException(
           'not_allowlisted',
           'endpointUrl resolves to a non-public address that is not in the endpoint allow-list.',

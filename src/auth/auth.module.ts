@@ -8,6 +8,7 @@ import Redis from 'ioredis';
 import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
+import { AccountStates } from './account-states';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { RefreshToken } from './entities/refresh-token.entity';
@@ -42,6 +43,7 @@ import { UsersService } from './users.service';
   ],
   controllers: [AuthController, UsersController],
   providers: [
+    AccountStates,
     AuthService,
     UsersService,
     TokensService,

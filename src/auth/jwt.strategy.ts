@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { AppConfig } from '../config/app-config';
 import { AccessTokenPayload } from './tokens.service';
 
@@ -23,7 +22,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  validate(payload: AccessTokenPayload): AuthenticatedUser {
-    return { id: payload.sub, username: payload.username, role: payload.role };
+  /**
+   * The token's verified claims. Passport keeps strategies in one registry per process, so this
+   * strategy holds nothing of its application's: the account is checked by JwtAuthGuard, which
+   * belongs to the application serving the request.
+   */
+  validate(payload: AccessTokenPayload): AccessTokenPayload {
+    return payload;
   }
 }

@@ -1,7 +1,9 @@
 import { ExecutionContext, SetMetadata } from '@nestjs/common';
 import { normalizeIp, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type { Request } from 'express';
 import Redis from 'ioredis';
+import { clientIp } from '../common/http/client-ip';
 import { AppConfig } from '../config/app-config';
 
 export const AUTH_THROTTLER = 'auth';
@@ -18,8 +20,8 @@ function isAuthLimited(context: ExecutionContext): boolean {
  * The address a limit counts against. An IPv6 client usually holds a whole /64 and can rotate
  * through it, so IPv6 addresses count per /64 (and IPv4-mapped ones as the IPv4 address).
  */
-export function clientAddress(ip: unknown): string {
-  return `ip:${typeof ip === 'string' ? normalizeIp(ip) : 'unknown'}`;
+export function clientAddress(ip: string | null | undefined): string {
+  return `ip:${ip ? normalizeIp(ip) : 'unknown'}`;
 }
 
 export function throttlerOptions(config: AppConfig, redis: Redis): ThrottlerModuleOptions {
@@ -37,7 +39,8 @@ export function throttlerOptions(config: AppConfig, redis: Redis): ThrottlerModu
         skipIf: (context) => !isAuthLimited(context),
         // Register, login and refresh share one budget: five guesses a minute in all, not per route.
         generateKey: (_context, tracker) => `${AUTH_THROTTLER}:${tracker}`,
-        getTracker: (request: Record<string, unknown>) => clientAddress(request.ip),
+        getTracker: (request: Record<string, unknown>) =>
+          clientAddress(clientIp(request as unknown as Request)),
       },
     ],
     storage: new ThrottlerStorageRedisService(redis),

@@ -1,9 +1,13 @@
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Injectable, Module, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import Redis from 'ioredis';
 import { basicAuth } from '../common/http/basic-auth.middleware';
+import { RedisFailureLimiter } from '../common/http/failure-limiter';
 import { AppConfig } from '../config/app-config';
+import { InjectRedis } from '../redis/redis.module';
 import { QueueName } from '../tasks/tasks.queue';
 
 /** Where the board is served (API.md), outside the versioned API prefix. */
@@ -15,6 +19,28 @@ class QueueBoardAdapter extends ExpressAdapter {
   constructor() {
     super();
     (this.getRouter() as { disable(setting: string): void }).disable('x-powered-by');
+  }
+}
+
+/**
+ * Basic auth in front of the board, with wrong credentials limited per client address like the
+ * auth routes (THROTTLE_AUTH_LIMIT in THROTTLE_AUTH_TTL_S), in Redis, shared by every instance.
+ */
+@Injectable()
+class QueueBoardAuth implements NestMiddleware {
+  private readonly check: ReturnType<typeof basicAuth>;
+
+  constructor(config: AppConfig, @InjectRedis() redis: Redis) {
+    const { authLimit, authTtlS } = config.throttle;
+    this.check = basicAuth(
+      { user: config.bullBoard.user!, password: config.bullBoard.password! },
+      QUEUE_BOARD_REALM,
+      new RedisFailureLimiter(redis, 'queue-board', authLimit, authTtlS),
+    );
+  }
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    this.check(request, response, next);
   }
 }
 
@@ -36,7 +62,7 @@ export class QueueBoardModule {
         BullBoardModule.forRoot({
           route: `/${QUEUE_BOARD_PATH}`,
           adapter: QueueBoardAdapter,
-          middleware: basicAuth({ user, password }, QUEUE_BOARD_REALM),
+          middleware: QueueBoardAuth,
           boardOptions: { uiConfig: { boardTitle: 'Ymera' } },
         }),
         BullBoardModule.forFeature({ name: QueueName.Tasks, adapter: BullAdapter }),

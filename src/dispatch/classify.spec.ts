@@ -75,7 +75,7 @@ describe('classifyReply', () => {
     });
     expect(
       classifyReply({ kind: 'network', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }),
-    ).toMatchObject({ outcome: 'retryable_error', error: expect.stringContaining('ECONNREFUSED') });
+    ).toEqual({ outcome: 'retryable_error', httpStatus: null, error: 'could not reach the agent' });
     expect(classifyReply({ kind: 'aborted', reason: 'shutting down' })).toMatchObject({
       outcome: 'retryable_error',
       error: 'shutting down',

@@ -45,7 +45,9 @@ export function classifyReply(reply: AgentReply): DispatchOutcome {
     case 'timeout':
       return retryable(`the agent did not answer within ${reply.timeoutMs} ms`);
     case 'network':
-      return retryable(`could not reach the agent (${reply.code ?? reply.message})`);
+      // The low-level cause (refused, reset, unreachable) is the operator's, in the worker's log:
+      // shown to users, it would tell them which ports of a host are open.
+      return retryable('could not reach the agent');
     case 'aborted':
       return retryable(reply.reason);
     case 'response':

@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { JsonObject } from '../common/json';
 import { DispatchTarget } from '../agents/agents.service';
 import {
@@ -32,6 +32,7 @@ const USER_AGENT = 'Ymera-Dispatcher/1';
 @Injectable()
 export class DispatchService implements OnApplicationShutdown {
   private readonly http = new HttpTransport();
+  private readonly logger = new Logger(DispatchService.name);
 
   constructor(private readonly endpoints: EndpointPolicy) {}
 
@@ -71,6 +72,17 @@ export class DispatchService implements OnApplicationShutdown {
       signal: options.signal,
       abortReason: 'the worker shut down before the agent answered',
     });
+    if (reply.kind === 'network') {
+      this.logger.warn(
+        {
+          taskId: message.taskId,
+          attempt: message.attempt,
+          code: reply.code,
+          cause: reply.message,
+        },
+        'Could not reach the agent',
+      );
+    }
     return classifyReply(reply);
   }
 

@@ -7,6 +7,8 @@ import {
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
+import { clientIp } from '../../common/http/client-ip';
+import { UNAVAILABLE_RETRY_AFTER_S } from '../../common/http/failure-limiter';
 import { requestIdOf } from '../../common/http/request-id';
 import { AUTH_THROTTLER, clientAddress } from '../rate-limits';
 
@@ -22,7 +24,7 @@ export class ThrottleGuard extends ThrottlerGuard {
   /** The general limit counts per user when the caller is authenticated, per client IP otherwise. */
   protected override getTracker(request: Request): Promise<string> {
     const user = request.user as AuthenticatedUser | undefined;
-    return Promise.resolve(user ? `user:${user.id}` : clientAddress(request.ip));
+    return Promise.resolve(user ? `user:${user.id}` : clientAddress(clientIp(request)));
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
@@ -36,6 +38,10 @@ export class ThrottleGuard extends ThrottlerGuard {
           { err: error, requestId },
           'Rate limiter unavailable: refusing auth requests',
         );
+        props.context
+          .switchToHttp()
+          .getResponse<Response>()
+          .setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
         throw new ServiceUnavailableException('Authentication is unavailable; retry shortly.');
       }
       this.log.warn({ err: error, requestId }, 'Rate limiter unavailable: request let through');

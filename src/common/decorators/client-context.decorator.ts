@@ -1,5 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
+import { clientIp } from '../http/client-ip';
 import { requestIdOf } from '../http/request-id';
 
 /** Where a request came from, as the audit trail records it. */
@@ -13,8 +14,7 @@ const MAX_USER_AGENT = 512;
 
 export function clientContextOf(request: Request): ClientContext {
   return {
-    // request.ip honours TRUST_PROXY: X-Forwarded-For is believed only when configured.
-    ipAddress: request.ip ?? null,
+    ipAddress: clientIp(request),
     userAgent: request.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null,
     requestId: requestIdOf(request) || null,
   };

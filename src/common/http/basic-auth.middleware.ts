@@ -1,6 +1,9 @@
-import { UnauthorizedException } from '@nestjs/common';
+import { ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
 import type { NextFunction, Request, Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { clientIp } from './client-ip';
+import { FailureLimiter, UNAVAILABLE_RETRY_AFTER_S } from './failure-limiter';
 import { sendProblem, toProblem } from './problem';
 
 export interface BasicCredentials {
@@ -28,18 +31,47 @@ function digest(value: string): Buffer {
  * User and password are both compared in constant time, always, so the answer's timing tells
  * nothing about which one (or how much of it) was right. Anything else is a 401 in problem
  * details with a WWW-Authenticate challenge, so browsers ask for credentials.
+ *
+ * Wrong credentials count against the client's address in `limiter`: past its limit the client is
+ * refused with 429 and Retry-After, even with the right credentials, until its window ends. A
+ * request without credentials (a browser's first, which draws the challenge) is not a guess and
+ * is not counted. While the limiter cannot count, the board is closed (503): no guessing blind.
  */
-export function basicAuth(expected: BasicCredentials, realm: string) {
+export function basicAuth(expected: BasicCredentials, realm: string, limiter: FailureLimiter) {
   const user = digest(expected.user);
   const password = digest(expected.password);
   const challenge = `Basic realm="${realm}"`;
-  return (request: Request, response: Response, next: NextFunction): void => {
+  const refuse = (request: Request, response: Response, error: Error) =>
+    sendProblem(response, toProblem(error, request));
+
+  /** Whether the request may pass; otherwise its answer is sent. */
+  const check = async (request: Request, response: Response): Promise<boolean> => {
+    const client = clientIp(request) ?? 'unknown';
+    const waitS = await limiter.blockedFor(client);
+    if (waitS > 0) {
+      response.setHeader('Retry-After', String(waitS));
+      refuse(request, response, new ThrottlerException());
+      return false;
+    }
     const given = parseBasicAuthorization(request.headers.authorization);
     const userMatches = timingSafeEqual(digest(given?.user ?? ''), user);
     const passwordMatches = timingSafeEqual(digest(given?.password ?? ''), password);
-    if (given && userMatches && passwordMatches) return next();
+    if (given && userMatches && passwordMatches) return true;
+    if (request.headers.authorization !== undefined) await limiter.failed(client);
     response.setHeader('WWW-Authenticate', challenge);
     const detail = given ? 'The credentials are not valid.' : 'Credentials are required.';
-    sendProblem(response, toProblem(new UnauthorizedException(detail), request));
+    refuse(request, response, new UnauthorizedException(detail));
+    return false;
+  };
+
+  return (request: Request, response: Response, next: NextFunction): void => {
+    check(request, response).then(
+      (passes) => passes && next(),
+      () => {
+        if (response.headersSent) return;
+        response.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
+        refuse(request, response, new ServiceUnavailableException());
+      },
+    );
   };
 }
