@@ -171,6 +171,22 @@ describe('errors as problem details', () => {
     });
   });
 
+  it.each([
+    ['GET', '/api/v1/agents/%zz'],
+    ['GET', '/api/v1/tasks/%E0%A4%A/attempts'],
+    ['POST', '/api/v1/tasks/%/cancel'],
+  ])(
+    '400, and the process goes on, for %s %s: a parameter that is not valid percent-encoding',
+    async (method, path) => {
+      const response = await request(t.http)[method === 'GET' ? 'get' : 'post'](path);
+      expectProblem(response, 400);
+      expect(response.body.instance).toBe(path.split('?')[0]);
+      // The answer's 'finish' listeners (metrics, request log) ran: had one thrown, the process
+      // would be gone, not answering the next request.
+      await request(t.http).get('/health/live').expect(200);
+    },
+  );
+
   describe('X-Request-Id', () => {
     it.each([
       ['a success', (r: request.Agent) => r.get('/health/live')],
