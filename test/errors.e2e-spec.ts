@@ -72,6 +72,48 @@ describe('errors as problem details', () => {
     expect(response.body.detail).toMatch(/nested deeper than 64 levels/);
   });
 
+  describe('reserved property names (prototype pollution)', () => {
+    it.each(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'])(
+      '400 naming %s in a body, not a silent drop',
+      async (key) => {
+        const body = `{"username":"${uniqueName()}","email":"${uniqueName()}@example.com","password":"${DEFAULT_PASSWORD}","${key}":{"role":"admin"}}`;
+        const response = await request(t.http)
+          .post('/api/v1/auth/register')
+          .set('X-Forwarded-For', uniqueIp())
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expectProblem(response, 400);
+        expect(response.body.errors).toEqual([{ field: key, message: expect.any(String) }]);
+      },
+    );
+
+    it.each([
+      [
+        'task parameters',
+        '/api/v1/tasks',
+        '{"name":"n","taskType":"summarize","parameters":{"a":{"__proto__":{"x":1}}}}',
+        'parameters.a.__proto__',
+      ],
+      [
+        'agent config',
+        '/api/v1/agents',
+        '{"name":"n","capabilities":["c"],"endpointUrl":"https://agent.example.com","config":{"constructor":{"prototype":{"x":1}}}}',
+        'config.constructor',
+      ],
+    ])('400 for one inside a free-form field: %s', async (_case, path, body, field) => {
+      const user = await registerUser(t);
+      const response = await request(t.http)
+        .post(path)
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expectProblem(response, 400);
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([{ field, message: expect.any(String) }]),
+      );
+    });
+  });
+
   it('401 without a token', async () => {
     const response = await request(t.http).get('/api/v1/users/me');
     expectProblem(response, 401);
