@@ -2,6 +2,7 @@ import request from 'supertest';
 import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
 import { DEFAULT_PASSWORD, registerUser } from './support/factories';
 import { expectProblem } from './support/problem-details';
+import { listenOnLoopback, rawExchange } from './support/raw-http';
 
 describe('errors as problem details', () => {
   let t: TestApp;
@@ -228,6 +229,30 @@ describe('errors as problem details', () => {
       await request(t.http).get('/health/live').expect(200);
     },
   );
+
+  describe('requests node:http cannot parse, on a listening server', () => {
+    let port: number;
+
+    beforeAll(async () => {
+      port = await listenOnLoopback(t.app);
+    });
+
+    it.each([
+      [
+        '431 for headers over 16 KiB',
+        `GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`,
+        431,
+      ],
+      ['414 for a 70 KB URL', `GET /api/v1/${'a'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414],
+      ['400 for a malformed request line', 'GET\u0001 / HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      ['400 for a malformed header name', 'GET / HTTP/1.1\r\nHo st: x\r\n\r\n', 400],
+    ])('%s, as problem details', async (_case, raw, status) => {
+      const response = await rawExchange(port, raw);
+      expectProblem(response, status);
+      expect(response.headers.connection).toBe('close');
+      await request(t.http).get('/health/live').expect(200);
+    });
+  });
 
   describe('X-Request-Id', () => {
     it.each([
