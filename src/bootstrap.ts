@@ -8,7 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { QUEUE_BOARD_PATH } from './bull-board/queue-board.module';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
-import { answerClientErrors } from './common/http/client-error';
+import { answerClientErrors, hostRequired } from './common/http/client-error';
 import { buildOpenApiDocument } from './common/http/openapi';
 import { jsonBody } from './common/http/json-body';
 import { sendProblem, toProblem } from './common/http/problem';
@@ -91,6 +91,8 @@ export async function createApp(
   app.set('etag', false);
   app.use(requestId);
   if (!preview) app.use(app.get(RequestLogMiddleware).handle);
+  // node:http's own Host check is off (answerClientErrors): this one answers problem details.
+  app.use(hostRequired);
   if (config.role === 'worker') app.use(workerPathsOnly);
   app.use(securityHeaders);
   app.enableCors({ origin: config.http.corsOrigins.length ? [...config.http.corsOrigins] : false });

@@ -246,6 +246,11 @@ describe('errors as problem details', () => {
       ['414 for a 70 KB URL', `GET /api/v1/${'a'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414],
       ['400 for a malformed request line', 'GET\u0001 / HTTP/1.1\r\nHost: x\r\n\r\n', 400],
       ['400 for a malformed header name', 'GET / HTTP/1.1\r\nHo st: x\r\n\r\n', 400],
+      [
+        '400 for an HTTP/1.1 request without a Host header',
+        'GET /api/v1/users/me HTTP/1.1\r\nConnection: close\r\n\r\n',
+        400,
+      ],
     ])('%s, as problem details', async (_case, raw, status) => {
       const response = await rawExchange(port, raw);
       expectProblem(response, status);

@@ -1,6 +1,7 @@
+import express from 'express';
 import { createServer, Server } from 'node:http';
 import { AddressInfo, connect } from 'node:net';
-import { answerClientErrors, clientErrorStatus } from './client-error';
+import { answerClientErrors, clientErrorStatus, hostRequired } from './client-error';
 
 /** Writes raw bytes to the server and resolves with everything it answers before closing. */
 function exchange(server: Server, raw: string): Promise<string> {
@@ -27,7 +28,10 @@ describe('answerClientErrors', () => {
   let server: Server;
 
   beforeAll(async () => {
-    server = createServer((_request, response) => response.end('ok'));
+    const app = express();
+    app.use(hostRequired);
+    app.get('/', (_request, response) => response.send('ok'));
+    server = createServer(app);
     answerClientErrors(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   });
@@ -69,6 +73,20 @@ describe('answerClientErrors', () => {
       instance,
       requestId,
     });
+  });
+
+  it('answers an HTTP/1.1 request without a Host header 400 with problem details', async () => {
+    const answer = parse(await exchange(server, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n'));
+    expect(answer.status).toBe(400);
+    expect(answer.headers).toMatch(/\r\nContent-Type: application\/problem\+json/);
+    expect(answer.body).toMatchObject({ status: 400, instance: '/x' });
+    expect(answer.body.detail).toMatch(/Host header/);
+  });
+
+  it('serves an HTTP/1.0 request without a Host header', async () => {
+    expect(await exchange(server, 'GET / HTTP/1.0\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok$/,
+    );
   });
 
   it('serves the next connection as usual', async () => {

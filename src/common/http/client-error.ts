@@ -1,8 +1,10 @@
+import { BadRequestException } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem';
+import { PROBLEM_CONTENT_TYPE, ProblemDetails, sendProblem, toProblem } from './problem';
 
 /** What node:http's parser attaches to the errors it raises (`rawPacket`: the chunk it was reading). */
 interface ParserError extends Error {
@@ -84,8 +86,13 @@ export function clientErrorResponse(error: ParserError): string {
  * 16 KiB limit) never reaches Express: the server emits 'clientError' with the socket, and
  * without a listener answers a bare 400 or 431. This listener answers problem details instead
  * (README, "Security behaviour"). It never throws: a throw here would be uncaught.
+ *
+ * node:http also answers an HTTP/1.1 request without a Host header with a bare 400, before any
+ * listener sees it. That check (its requireHostHeader option, which the server reads from itself
+ * on every request) is turned off here; `hostRequired` applies the same rule with problem details.
  */
 export function answerClientErrors(server: Server): void {
+  Object.assign(server, { requireHostHeader: false });
   server.on('clientError', (error: ParserError, duplex: Duplex) => {
     const socket = duplex as Socket;
     // As node:http does: nothing is written to a socket that is gone, or on which an answer has
@@ -99,4 +106,11 @@ export function answerClientErrors(server: Server): void {
       socket.destroy();
     }
   });
+}
+
+/** RFC 9112: a server answers 400 to an HTTP/1.1 request without a Host header. */
+export function hostRequired(request: Request, response: Response, next: NextFunction): void {
+  if (request.httpVersion !== '1.1' || request.headers.host !== undefined) return next();
+  const missing = new BadRequestException('An HTTP/1.1 request must have a Host header.');
+  sendProblem(response, toProblem(missing, request));
 }
