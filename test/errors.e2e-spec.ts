@@ -60,6 +60,22 @@ describe('errors as problem details', () => {
     ]);
   });
 
+  it('400, not a database error, for an unpaired UTF-16 surrogate in task parameters', async () => {
+    const user = await registerUser(t);
+    const response = await request(t.http)
+      .post('/api/v1/tasks')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .set('Content-Type', 'application/json')
+      .send('{"name":"n","taskType":"t","parameters":{"a":"\\ud800"}}');
+    expectProblem(response, 400);
+    expect(response.body.errors).toEqual([
+      {
+        field: 'parameters.a',
+        message: 'parameters.a must be well-formed Unicode (no unpaired surrogates)',
+      },
+    ]);
+  });
+
   it('400 names the malformed JSON without echoing the parser message', async () => {
     const response = await login('{"username": "a", ');
     expect(response.body.detail).toBe('The request body is not valid JSON.');
