@@ -76,6 +76,17 @@ describe('errors as problem details', () => {
     ]);
   });
 
+  it('400, not a database error, for an unpaired UTF-16 surrogate in a login username (its audit record is jsonb)', async () => {
+    const response = await login('{"username":"\\ud800","password":"whatever it is"}');
+    expectProblem(response, 400);
+    expect(response.body.errors).toEqual([
+      {
+        field: 'username',
+        message: 'username must be well-formed Unicode (no unpaired surrogates)',
+      },
+    ]);
+  });
+
   it('400 names the malformed JSON without echoing the parser message', async () => {
     const response = await login('{"username": "a", ');
     expect(response.body.detail).toBe('The request body is not valid JSON.');
