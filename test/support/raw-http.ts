@@ -12,6 +12,9 @@ export interface RawResponse {
   body: Record<string, unknown>;
 }
 
+/** A request the server neither answers nor closes is a failure, not a hung test. */
+const ANSWER_TIMEOUT_MS = 10_000;
+
 /** Makes the app listen on a free loopback port (after startApp's init) and returns the port. */
 export async function listenOnLoopback(app: NestExpressApplication): Promise<number> {
   await app.listen(0, '127.0.0.1');
@@ -36,11 +39,16 @@ export function rawExchange(port: number, raw: string | Buffer): Promise<RawResp
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+    socket.setTimeout(ANSWER_TIMEOUT_MS, () =>
+      socket.destroy(new Error(`no answer within ${ANSWER_TIMEOUT_MS} ms`)),
+    );
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    // A server may reset a connection whose request it refused before reading all of it; what
-    // it answered first has been read by then.
+    // A server may close a connection whose request it refused before reading all of it (the
+    // rest of the request then meets a reset or a broken pipe); its answer has been read by then.
     socket.on('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'ECONNRESET' && chunks.length > 0 ? undefined : reject(error),
+      ['ECONNRESET', 'EPIPE'].includes(error.code ?? '') && chunks.length > 0
+        ? undefined
+        : reject(error),
     );
     socket.on('close', () => {
       const answer = Buffer.concat(chunks).toString('utf8');
@@ -94,6 +102,9 @@ export function nodeExchange(port: number, options: NodeRequest): Promise<RawRes
           resolve({ status: incoming.statusCode ?? NaN, headers, text, body: jsonOrEmpty(text) });
         });
       },
+    );
+    outgoing.setTimeout(ANSWER_TIMEOUT_MS, () =>
+      outgoing.destroy(new Error(`no answer within ${ANSWER_TIMEOUT_MS} ms`)),
     );
     outgoing.on('error', reject);
     outgoing.end(options.body);
