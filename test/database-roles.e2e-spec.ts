@@ -190,6 +190,33 @@ describe('database roles', () => {
     });
   });
 
+  it('with MIGRATIONS_RUN=true, migrates at start as the owner and serves as the service role', async () => {
+    const name = `${new URL(iso.env.DATABASE_URL).pathname.slice(1)}_at_start`;
+    await owner.query(`CREATE DATABASE ${owner.escapeIdentifier(name)}`);
+    const url = (base: string) => Object.assign(new URL(base), { pathname: `/${name}` }).toString();
+    let t: TestApp | undefined;
+    try {
+      t = await startApp({
+        ...iso.env,
+        DATABASE_URL: url(iso.env.DATABASE_URL),
+        MIGRATION_DATABASE_URL: url(iso.env.MIGRATION_DATABASE_URL),
+        MIGRATIONS_RUN: 'true',
+        APP_ROLE: 'api',
+      });
+      const rows = await t.dataSource.query<{ user: string; owner: string }[]>(
+        `SELECT current_user AS user, pg_get_userbyid(relowner) AS owner
+           FROM pg_class WHERE oid = 'audit_logs'::regclass`,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0].user).toBe(serviceRole);
+      expect(rows[0].owner).not.toBe(serviceRole);
+      await registerUser(t);
+    } finally {
+      await t?.close();
+      await owner.query(`DROP DATABASE IF EXISTS ${owner.escapeIdentifier(name)} WITH (FORCE)`);
+    }
+  });
+
   describe('the application as the service role', () => {
     let t: TestApp;
     let agent: TestAgent;

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-interface RoleRights {
+export interface RoleRights {
   role: string;
   superuser: boolean;
   owner: boolean;
