@@ -20,6 +20,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The migrate step creates the service's login role with it (docker-compose.yml).
+COPY scripts/create-database.js ./scripts/
 USER node
 EXPOSE 3000
 # The slim image has no curl; Node 20's fetch asks the liveness probe.

@@ -14,12 +14,20 @@ else
 fi
 
 # Stand-ins for the operator's secrets: interpolation needs values, nothing is started.
-JWT_SECRET=compose-check POSTGRES_PASSWORD=compose-check "${compose[@]}" config -q
+JWT_SECRET=compose-check POSTGRES_PASSWORD=compose-check APP_DB_PASSWORD=compose-check \
+  "${compose[@]}" config -q
 echo "docker-compose.yml is valid (${compose[*]} config)"
 
-# The secrets must be required: without them the file must not even resolve.
-if env -u JWT_SECRET POSTGRES_PASSWORD=compose-check "${compose[@]}" config -q 2>/dev/null; then
-  echo "docker-compose.yml resolves without JWT_SECRET; it must be required" >&2
-  exit 1
-fi
-echo "docker-compose.yml refuses to resolve without JWT_SECRET"
+# The secrets must be required: without any one of them the file must not even resolve.
+secrets=(JWT_SECRET POSTGRES_PASSWORD APP_DB_PASSWORD)
+for missing in "${secrets[@]}"; do
+  given=()
+  for name in "${secrets[@]}"; do
+    if [ "$name" != "$missing" ]; then given+=("$name=compose-check"); fi
+  done
+  if env -u "$missing" "${given[@]}" "${compose[@]}" config -q 2>/dev/null; then
+    echo "docker-compose.yml resolves without $missing; it must be required" >&2
+    exit 1
+  fi
+done
+echo "docker-compose.yml refuses to resolve without any one of ${secrets[*]}"

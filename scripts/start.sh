@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Quick start: install, configure (.env with a fresh JWT secret when absent), create the database,
-# migrate, build and run. Safe to run again: every step is idempotent.
+# Quick start: install, configure (.env with a fresh JWT secret and service role password when
+# absent), create the database and the service's login role, build, migrate as the owner and run as
+# the service role. Safe to run again: every step is idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npm ci
 if [ ! -f .env ]; then
   secret=$(node -e "process.stdout.write(require('node:crypto').randomBytes(48).toString('base64url'))")
-  sed "s|^JWT_SECRET=.*|JWT_SECRET=${secret}|" .env.example > .env
-  echo "Created .env with a freshly generated JWT_SECRET"
+  # Hex: it goes into DATABASE_URL as it is.
+  password=$(node -e "process.stdout.write(require('node:crypto').randomBytes(24).toString('hex'))")
+  sed -e "s|^JWT_SECRET=.*|JWT_SECRET=${secret}|" \
+    -e "s|^\(DATABASE_URL=postgres://ymera_app:\)[^@]*@|\1${password}@|" .env.example > .env
+  echo "Created .env with a freshly generated JWT_SECRET and ymera_app password"
 fi
 # .env fills in what the environment does not set: a variable given on the command line
 # (AGENT_ENDPOINT_ALLOWLIST=127.0.0.1 ./scripts/start.sh) wins over its line in .env.
@@ -21,7 +25,11 @@ set -a
 . ./.env
 set +a
 for pair in "${given[@]}"; do export "$pair"; done
+# The database, and the login role DATABASE_URL names when it is not the owner's
+# (MIGRATION_DATABASE_URL). An older .env with DATABASE_URL alone migrates and serves as that one
+# user, and the service warns at start that its role could rewrite the audit trail.
 node scripts/create-database.js
 npm run build
 npm run migration:run
-exec npm run start:prod
+# The service never holds the owner's URL: it connects as the role DATABASE_URL names.
+exec env -u MIGRATION_DATABASE_URL npm run start:prod

@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, roleRuns } from './app.module';
 import { QUEUE_BOARD_PATH } from './bull-board/queue-board.module';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
+import { answerClientErrors, hostRequired } from './common/http/client-error';
 import { buildOpenApiDocument } from './common/http/openapi';
 import { jsonBody } from './common/http/json-body';
 import { sendProblem, toProblem } from './common/http/problem';
@@ -77,6 +78,9 @@ export async function createApp(
       observe: (method, route, status, seconds) =>
         metrics.httpObserved(method, route, status, seconds),
     });
+    // Requests node:http cannot parse (malformed, head too large) reach neither listener above nor
+    // Express: they are answered with problem details from the server's clientError event.
+    answerClientErrors(app.getHttpServer());
     // First, so every request is counted, even one refused by body parsing.
     app.use(app.get(HttpMetricsMiddleware).handle);
   }
@@ -87,6 +91,8 @@ export async function createApp(
   app.set('etag', false);
   app.use(requestId);
   if (!preview) app.use(app.get(RequestLogMiddleware).handle);
+  // node:http's own Host check is off (answerClientErrors): this one answers problem details.
+  app.use(hostRequired);
   if (!roleRuns(config.role).api) app.use(workerPathsOnly);
   app.use(securityHeaders);
   app.enableCors({ origin: config.http.corsOrigins.length ? [...config.http.corsOrigins] : false });

@@ -192,6 +192,10 @@ describe('agents', () => {
       ['a config that is an array', { config: [1, 2] }],
       ['a config over 64 KiB', { config: { blob: 'x'.repeat(70_000) } }],
       [
+        'a config with an unpaired UTF-16 surrogate (jsonb refuses it)',
+        { config: { '\udfff': 1 } },
+      ],
+      [
         'an endpointUrl over 2048 characters',
         { endpointUrl: `http://127.0.0.1/${'p'.repeat(2048)}` },
       ],

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
 import { DEFAULT_PASSWORD, registerUser } from './support/factories';
 import { expectProblem } from './support/problem-details';
+import { listenOnLoopback, rawExchange } from './support/raw-http';
 
 describe('errors as problem details', () => {
   let t: TestApp;
@@ -59,6 +60,33 @@ describe('errors as problem details', () => {
     ]);
   });
 
+  it('400, not a database error, for an unpaired UTF-16 surrogate in task parameters', async () => {
+    const user = await registerUser(t);
+    const response = await request(t.http)
+      .post('/api/v1/tasks')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .set('Content-Type', 'application/json')
+      .send('{"name":"n","taskType":"t","parameters":{"a":"\\ud800"}}');
+    expectProblem(response, 400);
+    expect(response.body.errors).toEqual([
+      {
+        field: 'parameters.a',
+        message: 'parameters.a must be well-formed Unicode (no unpaired surrogates)',
+      },
+    ]);
+  });
+
+  it('400, not a database error, for an unpaired UTF-16 surrogate in a login username (its audit record is jsonb)', async () => {
+    const response = await login('{"username":"\\ud800","password":"whatever it is"}');
+    expectProblem(response, 400);
+    expect(response.body.errors).toEqual([
+      {
+        field: 'username',
+        message: 'username must be well-formed Unicode (no unpaired surrogates)',
+      },
+    ]);
+  });
+
   it('400 names the malformed JSON without echoing the parser message', async () => {
     const response = await login('{"username": "a", ');
     expect(response.body.detail).toBe('The request body is not valid JSON.');
@@ -70,6 +98,48 @@ describe('errors as problem details', () => {
     const response = await login(`{"username":"u","password":"p","nested":${deep}}`);
     expectProblem(response, 400);
     expect(response.body.detail).toMatch(/nested deeper than 64 levels/);
+  });
+
+  describe('reserved property names (prototype pollution)', () => {
+    it.each(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'])(
+      '400 naming %s in a body, not a silent drop',
+      async (key) => {
+        const body = `{"username":"${uniqueName()}","email":"${uniqueName()}@example.com","password":"${DEFAULT_PASSWORD}","${key}":{"role":"admin"}}`;
+        const response = await request(t.http)
+          .post('/api/v1/auth/register')
+          .set('X-Forwarded-For', uniqueIp())
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expectProblem(response, 400);
+        expect(response.body.errors).toEqual([{ field: key, message: expect.any(String) }]);
+      },
+    );
+
+    it.each([
+      [
+        'task parameters',
+        '/api/v1/tasks',
+        '{"name":"n","taskType":"summarize","parameters":{"a":{"__proto__":{"x":1}}}}',
+        'parameters.a.__proto__',
+      ],
+      [
+        'agent config',
+        '/api/v1/agents',
+        '{"name":"n","capabilities":["c"],"endpointUrl":"https://agent.example.com","config":{"constructor":{"prototype":{"x":1}}}}',
+        'config.constructor',
+      ],
+    ])('400 for one inside a free-form field: %s', async (_case, path, body, field) => {
+      const user = await registerUser(t);
+      const response = await request(t.http)
+        .post(path)
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expectProblem(response, 400);
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([{ field, message: expect.any(String) }]),
+      );
+    });
   });
 
   it('401 without a token', async () => {
@@ -168,6 +238,51 @@ describe('errors as problem details', () => {
         .send({ username: 'someone', password: 'something long' });
       expectProblem(response, 500);
       expect(response.body.detail).not.toMatch(/SQL|connection|pool|typeorm/i);
+    });
+  });
+
+  it.each([
+    ['GET', '/api/v1/agents/%zz'],
+    ['GET', '/api/v1/tasks/%E0%A4%A/attempts'],
+    ['POST', '/api/v1/tasks/%/cancel'],
+  ])(
+    '400, and the process goes on, for %s %s: a parameter that is not valid percent-encoding',
+    async (method, path) => {
+      const response = await request(t.http)[method === 'GET' ? 'get' : 'post'](path);
+      expectProblem(response, 400);
+      expect(response.body.instance).toBe(path.split('?')[0]);
+      // The answer's 'finish' listeners (metrics, request log) ran: had one thrown, the process
+      // would be gone, not answering the next request.
+      await request(t.http).get('/health/live').expect(200);
+    },
+  );
+
+  describe('requests node:http cannot parse, on a listening server', () => {
+    let port: number;
+
+    beforeAll(async () => {
+      port = await listenOnLoopback(t.app);
+    });
+
+    it.each([
+      [
+        '431 for headers over 16 KiB',
+        `GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`,
+        431,
+      ],
+      ['414 for a 70 KB URL', `GET /api/v1/${'a'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414],
+      ['400 for a malformed request line', 'GET\u0001 / HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      ['400 for a malformed header name', 'GET / HTTP/1.1\r\nHo st: x\r\n\r\n', 400],
+      [
+        '400 for an HTTP/1.1 request without a Host header',
+        'GET /api/v1/users/me HTTP/1.1\r\nConnection: close\r\n\r\n',
+        400,
+      ],
+    ])('%s, as problem details', async (_case, raw, status) => {
+      const response = await rawExchange(port, raw);
+      expectProblem(response, status);
+      expect(response.headers.connection).toBe('close');
+      await request(t.http).get('/health/live').expect(200);
     });
   });
 

@@ -167,6 +167,13 @@ describe('metrics', () => {
     );
   });
 
+  it('labels a path parameter that is not valid percent-encoding with the route meant', async () => {
+    const labels = { method: 'GET', route: '/api/v1/agents/:id', status: '400' };
+    const before = await valueOf(t, 'http_requests_total', labels);
+    await request(t.http).get('/api/v1/agents/%zz').expect(400);
+    expect(await valueOf(t, 'http_requests_total', labels)).toBe(before + 1);
+  });
+
   it('counts rate-limited requests (429)', async () => {
     const labels = { method: 'POST', route: '/api/v1/auth/login', status: '429' };
     const before = await valueOf(t, 'http_requests_total', labels);

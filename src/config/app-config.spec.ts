@@ -150,6 +150,72 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('MIGRATION_DATABASE_URL', () => {
+    const SERVICE_URL = 'postgres://ymera_app:secret1@db.internal:5432/ymera';
+    const OWNER_URL = 'postgres://ymera_owner:secret2@db.internal:5432/ymera';
+
+    it('defaults to DATABASE_URL, with no service role to grant', () => {
+      const { database } = loadConfig({ JWT_SECRET: GOOD_SECRET, DATABASE_URL: SERVICE_URL });
+      expect(database).toMatchObject({
+        url: SERVICE_URL,
+        migrationUrl: SERVICE_URL,
+        serviceUser: undefined,
+      });
+    });
+
+    it('names the DATABASE_URL user as the service role when the users differ', () => {
+      const { database } = loadConfig({
+        JWT_SECRET: GOOD_SECRET,
+        DATABASE_URL: SERVICE_URL,
+        MIGRATION_DATABASE_URL: OWNER_URL,
+      });
+      expect(database).toMatchObject({
+        url: SERVICE_URL,
+        migrationUrl: OWNER_URL,
+        serviceUser: 'ymera_app',
+      });
+    });
+
+    it('has no service role when both URLs name the same user (other host or password)', () => {
+      const { database } = loadConfig({
+        JWT_SECRET: GOOD_SECRET,
+        DATABASE_URL: 'postgres://ymera:a@pgbouncer:6432/ymera',
+        MIGRATION_DATABASE_URL: 'postgres://ymera:a@db.internal:5432/ymera',
+      });
+      expect(database.serviceUser).toBeUndefined();
+    });
+
+    it('decodes a percent-encoded user name', () => {
+      const { database } = loadConfig({
+        JWT_SECRET: GOOD_SECRET,
+        DATABASE_URL: 'postgres://ymera%2Dapp@db/ymera',
+        MIGRATION_DATABASE_URL: OWNER_URL,
+      });
+      expect(database.serviceUser).toBe('ymera-app');
+    });
+
+    it('refuses a DATABASE_URL without a user when the migration URL names one', () => {
+      const error = configErrorOf({
+        JWT_SECRET: GOOD_SECRET,
+        DATABASE_URL: 'postgres://db.internal/ymera',
+        MIGRATION_DATABASE_URL: OWNER_URL,
+      });
+      expect(error.problems).toEqual([
+        'DATABASE_URL must name its user when MIGRATION_DATABASE_URL names another',
+      ]);
+    });
+
+    it('must be a postgres URL', () => {
+      const error = configErrorOf({
+        JWT_SECRET: GOOD_SECRET,
+        MIGRATION_DATABASE_URL: 'mysql://db/ymera',
+      });
+      expect(error.problems).toEqual([
+        'MIGRATION_DATABASE_URL must be a postgres or postgresql URL',
+      ]);
+    });
+  });
+
   it('splits and trims CORS_ORIGINS', () => {
     const config = loadConfig({
       JWT_SECRET: GOOD_SECRET,

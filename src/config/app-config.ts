@@ -38,7 +38,15 @@ export class AppConfig {
     readonly trustProxy: boolean | number;
   };
   readonly database: {
+    /** The service's connection: a role that may read and append to audit_logs, never rewrite it. */
     readonly url: string;
+    /** The owner's connection, for migrations (MIGRATION_DATABASE_URL, default DATABASE_URL). */
+    readonly migrationUrl: string;
+    /**
+     * The DATABASE_URL user that migrations grant the service's privileges to (grants.ts), when
+     * the two URLs name different users; undefined when they name the same one.
+     */
+    readonly serviceUser: string | undefined;
     readonly poolMax: number;
     readonly connectionTimeoutMs: number;
     readonly idleTimeoutMs: number;
@@ -104,6 +112,7 @@ export class AppConfig {
 
 const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ymera';
 const DEV_REDIS_URL = 'redis://127.0.0.1:6379/0';
+const POSTGRES_PROTOCOLS = ['postgres:', 'postgresql:'];
 
 /**
  * Reads and validates the environment. Throws a ConfigError naming every bad or missing variable,
@@ -178,12 +187,15 @@ function readNodeEnv(r: EnvReader): NodeEnv {
 }
 
 function readDatabase(r: EnvReader, production: boolean): AppConfig['database'] {
+  const url = r.url('DATABASE_URL', POSTGRES_PROTOCOLS, production ? undefined : DEV_DATABASE_URL);
+  // Unset, it is DATABASE_URL itself, whose problems are reported once under its own name.
+  const migrationUrl = r.optional('MIGRATION_DATABASE_URL')
+    ? r.url('MIGRATION_DATABASE_URL', POSTGRES_PROTOCOLS)
+    : url;
   return {
-    url: r.url(
-      'DATABASE_URL',
-      ['postgres:', 'postgresql:'],
-      production ? undefined : DEV_DATABASE_URL,
-    ),
+    url,
+    migrationUrl,
+    serviceUser: serviceUser(r, url, migrationUrl),
     poolMax: r.int('DB_POOL_MAX', 20, 1, 1000),
     connectionTimeoutMs: r.int('DB_CONNECTION_TIMEOUT_MS', 5000, 100, 600_000),
     idleTimeoutMs: r.int('DB_IDLE_TIMEOUT_MS', 30_000, 1000, 3_600_000),
@@ -192,6 +204,28 @@ function readDatabase(r: EnvReader, production: boolean): AppConfig['database'] 
     applicationName: r.string('DB_APPLICATION_NAME', 'ymera'),
     migrationsRun: r.bool('MIGRATIONS_RUN', false),
   };
+}
+
+/** The user a PostgreSQL URL names ('' when it names none), or undefined when it is no URL. */
+function userOf(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).username);
+  } catch {
+    return undefined;
+  }
+}
+
+function serviceUser(r: EnvReader, url: string, migrationUrl: string): string | undefined {
+  const service = userOf(url);
+  const owner = userOf(migrationUrl);
+  if (service === undefined || owner === undefined || service === owner) return undefined;
+  if (!service) {
+    // Without a user in the URL, libpq picks one from the environment of whichever process
+    // connects: migrations could not know whom to grant to.
+    r.invalid('DATABASE_URL', 'must name its user when MIGRATION_DATABASE_URL names another');
+    return undefined;
+  }
+  return service;
 }
 
 function jwtSecret(r: EnvReader): string {

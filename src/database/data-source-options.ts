@@ -24,3 +24,11 @@ export function dataSourceOptions(database: AppConfig['database']): DataSourceOp
     },
   };
 }
+
+/**
+ * The owner's connection (MIGRATION_DATABASE_URL) for migrations: the service's own role may not
+ * create or alter tables. Two connections: one holds the migration lock, one runs the migrations.
+ */
+export function migrationDataSourceOptions(database: AppConfig['database']): DataSourceOptions {
+  return dataSourceOptions({ ...database, url: database.migrationUrl, poolMax: 2 });
+}

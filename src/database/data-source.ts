@@ -1,6 +1,9 @@
 import { DataSource } from 'typeorm';
 import { loadDatabaseConfig } from '../config/app-config';
-import { dataSourceOptions } from './data-source-options';
+import { migrationDataSourceOptions } from './data-source-options';
 
-/** For the TypeORM CLI (migration:generate, migration:revert). The app builds its own from AppConfig. */
-export default new DataSource(dataSourceOptions(loadDatabaseConfig(process.env)));
+/**
+ * For the TypeORM CLI (migration:generate, migration:revert), which changes the schema: it connects
+ * as the owner (MIGRATION_DATABASE_URL). The app builds its own from AppConfig.
+ */
+export default new DataSource(migrationDataSourceOptions(loadDatabaseConfig(process.env)));

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { METHODS } from 'node:http';
 import { MetricsService } from './metrics.service';
@@ -48,16 +48,32 @@ export function routeTemplate(request: Request): string {
 }
 
 /**
- * Requests refused before routing (a body over 1 MiB, malformed JSON) never get `request.route`;
- * the router's own matchers tell which route they were meant for.
+ * Whether a layer's path matches. Express' matcher decodes the parameters once the pattern has
+ * matched and throws a URIError (a 400 for the client) when one is not valid percent-encoding
+ * (/api/v1/agents/%zz): the path has the route's shape, so that counts as a match.
+ */
+function layerMatches(layer: LayerLike, path: string): boolean {
+  try {
+    return Boolean(layer.match?.(path));
+  } catch (error) {
+    if (error instanceof URIError) return true;
+    throw error;
+  }
+}
+
+/**
+ * Requests refused before routing (a body over 1 MiB, malformed JSON, a parameter that is not
+ * valid percent-encoding) never get `request.route`; the router's own matchers tell which route
+ * they were meant for.
  */
 function routeForUnroutedRequest(request: Request): string {
   const router = (request.app as { router?: { stack?: LayerLike[] } }).router;
   const path = request.originalUrl.split('?')[0];
   for (const layer of router?.stack ?? []) {
     const route = layer.route;
-    if (!isHandlerRoute(route) || typeof layer.match !== 'function') continue;
-    if (handles(route, request.method) && layer.match(path)) return route.path;
+    if (isHandlerRoute(route) && handles(route, request.method) && layerMatches(layer, path)) {
+      return route.path;
+    }
   }
   return UNMATCHED_ROUTE;
 }
@@ -69,15 +85,23 @@ function routeForUnroutedRequest(request: Request): string {
  */
 @Injectable()
 export class HttpMetricsMiddleware {
+  private readonly logger = new Logger(HttpMetricsMiddleware.name);
+
   constructor(private readonly metrics: MetricsService) {}
 
   readonly handle = (request: Request, response: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     response.once('finish', () => {
-      const route = routeTemplate(request);
-      if (route === METRICS_ROUTE) return;
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.httpObserved(request.method, route, response.statusCode, seconds);
+      // An exception thrown by a 'finish' listener is uncaught and ends the process: a request
+      // the metrics cannot label is logged, never allowed to stop the server.
+      try {
+        const route = routeTemplate(request);
+        if (route === METRICS_ROUTE) return;
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        this.metrics.httpObserved(request.method, route, response.statusCode, seconds);
+      } catch (error) {
+        this.logger.error({ err: error, requestId: request.id }, 'HTTP metrics not recorded');
+      }
     });
     next();
   };

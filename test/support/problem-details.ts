@@ -7,7 +7,10 @@ const PROBLEM_KEYS = ['detail', 'instance', 'requestId', 'status', 'title', 'typ
  * (plus `errors` on validation failures), the status echoed in the body and the request id
  * equal to the X-Request-Id header.
  */
-export function expectProblem(response: Response, status: number): void {
+export function expectProblem(
+  response: Pick<Response, 'status' | 'headers' | 'body'>,
+  status: number,
+): void {
   expect(response.status).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json(;|$)/);
   const body = response.body as Record<string, unknown>;

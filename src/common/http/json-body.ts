@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
-import { sendProblem, toProblem } from './problem';
+import { FieldError, sendProblem, toProblem, ValidationFailedException } from './problem';
 
 export const BODY_LIMIT = '1mb';
 /**
@@ -23,19 +23,56 @@ export function jsonDepth(value: unknown): number {
 }
 
 /**
- * JSON bodies up to 1 MiB and 64 levels deep. body-parser fails before any Nest route runs, so its
- * errors (413, malformed JSON) are answered here, through the same problem-details mapping as the
- * global filter.
+ * Property names that reach or shadow what every object inherits: `__proto__`, `constructor`,
+ * `prototype`, and Object.prototype's members (`toString`, `hasOwnProperty`...). JSON.parse makes
+ * them own properties, which class-transformer then drops without a word, and which a free-form
+ * field (task `parameters`, agent `config`) would carry on to whatever merges it: a prototype
+ * pollution risk. They are refused anywhere in a body (README, "Security behaviour").
+ */
+const RESERVED_KEYS: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  'prototype',
+]);
+
+/** One error per reserved property name in a parsed JSON value, breadth first, without recursion. */
+export function reservedKeyErrors(value: unknown): FieldError[] {
+  const errors: FieldError[] = [];
+  const queue: [unknown, string][] = [[value, '']];
+  for (let i = 0; i < queue.length; i += 1) {
+    const [current, path] = queue[i];
+    if (current === null || typeof current !== 'object') continue;
+    for (const [key, child] of Object.entries(current)) {
+      const field = path ? `${path}.${key}` : key;
+      if (RESERVED_KEYS.has(key)) {
+        errors.push({ field, message: `property ${key} is a reserved name and not allowed` });
+      }
+      queue.push([child, field]);
+    }
+  }
+  return errors;
+}
+
+/** Why a parsed body is refused before validation, or undefined when it may go on. */
+function refusal(body: unknown): Error | undefined {
+  if (jsonDepth(body) > MAX_JSON_DEPTH) {
+    return new BadRequestException(
+      `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
+    );
+  }
+  const reserved = reservedKeyErrors(body);
+  return reserved.length > 0 ? new ValidationFailedException(reserved) : undefined;
+}
+
+/**
+ * JSON bodies up to 1 MiB and 64 levels deep, without reserved property names. body-parser fails
+ * before any Nest route runs, so its errors (413, malformed JSON) are answered here, through the
+ * same problem-details mapping as the global filter.
  */
 export function jsonBody() {
   const parse = json({ limit: BODY_LIMIT });
   return (request: Request, response: Response, next: NextFunction) =>
     parse(request, response, (error?: unknown) => {
-      if (!error && jsonDepth(request.body) > MAX_JSON_DEPTH) {
-        error = new BadRequestException(
-          `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
-        );
-      }
+      error ??= refusal(request.body);
       return error ? sendProblem(response, toProblem(error, request)) : next();
     });
 }

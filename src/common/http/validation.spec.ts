@@ -60,6 +60,24 @@ describe('createValidationPipe', () => {
     },
   );
 
+  it.each([
+    ['a body field', { title: '\ud800' }, 'title'],
+    ['a free-form object', { title: 'ok', meta: { a: ['x\udfffy'] } }, 'meta.a.0'],
+    ['a property name', { title: 'ok', meta: { '\ud83d': 1 } }, 'meta.\ud83d'],
+  ])(
+    'refuses an unpaired UTF-16 surrogate in %s (PostgreSQL jsonb cannot take it)',
+    async (_case, value, field) => {
+      expect(await errorsOf(value)).toEqual([
+        { field, message: `${field} must be well-formed Unicode (no unpaired surrogates)` },
+      ]);
+    },
+  );
+
+  it('accepts surrogate pairs (characters beyond the BMP)', async () => {
+    const note = await createValidationPipe().transform({ title: 'rocket \ud83d\ude80' }, body);
+    expect(note).toMatchObject({ title: 'rocket 🚀' });
+  });
+
   it('leaves custom parameter decorators alone', async () => {
     const client = { userAgent: 'x\u0000' };
     await expect(

@@ -9,32 +9,48 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
-/** The path of the first string holding a NUL character, '' for the value itself, null when none. */
-function nulField(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+/** A UTF-16 surrogate without its other half: text that is not well-formed Unicode. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why PostgreSQL cannot store a string, or null when it can. */
+function unstorable(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(text)) return 'must be well-formed Unicode (no unpaired surrogates)';
+  return null;
+}
+
+/**
+ * The first string (value or property name) PostgreSQL cannot store, as a field error; '' names
+ * the value itself. null when there is none.
+ */
+function unstorableField(value: unknown, path = ''): FieldError | null {
+  if (typeof value === 'string') {
+    const message = unstorable(value);
+    return message === null ? null : { field: path, message };
+  }
   if (value === null || typeof value !== 'object') return null;
   for (const [key, inner] of Object.entries(value)) {
     const field = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return field;
-    const found = nulField(inner, field);
+    const message = unstorable(key);
+    if (message !== null) return { field, message };
+    const found = unstorableField(inner, field);
     if (found !== null) return found;
   }
   return null;
 }
 
 /**
- * PostgreSQL cannot store or compare text holding NUL ("\u0000"): such a value would reach the
- * database as a query error, a 500 for what is the client's mistake. Refused here for every DTO.
+ * PostgreSQL cannot store or compare text holding NUL ("\u0000"), and its jsonb refuses an unpaired
+ * UTF-16 surrogate ("\ud800", which JSON can spell): such a value would reach the database as a
+ * query error, a 500 for what is the client's mistake. Refused here for every DTO.
  */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom') {
-      const field = nulField(value);
-      if (field !== null) {
-        const name = field || metadata.data || metadata.type;
-        throw new ValidationFailedException([
-          { field: name, message: `${name} must not contain NUL characters` },
-        ]);
+      const found = unstorableField(value);
+      if (found !== null) {
+        const field = found.field || metadata.data || metadata.type;
+        throw new ValidationFailedException([{ field, message: `${field} ${found.message}` }]);
       }
     }
     return super.transform(value, metadata);
