@@ -41,8 +41,22 @@ export function shutdownBoundMs(config: AppConfig, signal: NodeJS.Signals): numb
  * stopping changes nothing.
  */
 export function exitOnStopSignals(app: StoppableApp, config: AppConfig): void {
+  const logger = new Logger('Shutdown');
   const stop = stopper(app, config, (code) => process.exit(code));
-  for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  let tolerating = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!tolerating) {
+      tolerating = true;
+      // Stopping cuts connections that do not close in time (bounded-close.ts): a command a
+      // library left without a handler on one then rejects, and Node would end the process with
+      // 1, turning a clean stop into a crash. From the signal on, such a rejection is logged.
+      process.on('unhandledRejection', (error: unknown) =>
+        logger.warn({ err: error }, 'Unhandled rejection while stopping'),
+      );
+    }
+    stop(signal);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 }
 
 /** What exitOnStopSignals runs on a signal; `exit` ends the process. */
