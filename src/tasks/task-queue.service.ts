@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
+import { boundQueueClose } from '../queue/bounded-close';
 import { QueueableTask, QueueName, QUEUES, TaskJobData } from './tasks.queue';
 
 /** A Redis call that does not answer by then is treated as failed: Redis is probably down. */
@@ -52,7 +53,10 @@ export class TaskQueue {
   constructor(
     @InjectQueue(QueueName.Tasks) private readonly queue: Queue<TaskJobData>,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    // Every role has this producer, so every process closes the queue within a bound.
+    boundQueueClose(queue);
+  }
 
   /**
    * Adds the task's job (a no-op when it exists: the job id is the task id). False when Redis could
