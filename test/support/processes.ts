@@ -1,5 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
+import { waitFor } from './test-agent';
 
 /** Starting the application under ts-node takes a while on a busy 2-core machine. */
 export const PROCESS_START_TIMEOUT_MS = 90_000;
@@ -41,4 +44,44 @@ export function exitOf(child: ChildProcess, timeoutMs: number): Promise<Exit> {
     };
     child.once('exit', onExit);
   });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** An application process listening on a loopback port of its own. */
+export interface ListeningApp {
+  child: ChildProcess;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** SIGTERM, then its exit (within `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<Exit>;
+}
+
+/** spawnApp on a free port, resolved once it answers /health/live. */
+export async function spawnListeningApp(env: Record<string, string>): Promise<ListeningApp> {
+  const port = await freePort();
+  const child = spawnApp({ ...env, PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}`);
+      return (await fetch(`${url}/health/live`)).ok;
+    },
+    { timeoutMs: PROCESS_START_TIMEOUT_MS, intervalMs: 200, what: 'the app process to listen' },
+  );
+  return {
+    child,
+    url,
+    stop: (timeoutMs = EXIT_SLACK_MS) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exitOf(child, timeoutMs);
+    },
+  };
 }
