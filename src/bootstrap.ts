@@ -101,7 +101,6 @@ export async function createApp(
   app.enableVersioning({ type: VersioningType.URI });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
   if (roleRuns(config.role).api) setUpOpenApi(app);
   return app;
 }

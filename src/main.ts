@@ -1,6 +1,7 @@
 import { createApp } from './bootstrap';
 import { loadConfig } from './config/app-config';
 import { ConfigError } from './config/env-reader';
+import { exitOnStopSignals } from './shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const app = await createApp(config);
+  exitOnStopSignals(app, config);
   await app.listen(config.http.port, config.http.host);
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import { startApp, TestApp, uniqueIp } from './support/app';
-import { APP_PROCESS_START_MS, AppProcess, spawnApp } from './support/app-process';
+import { ListeningApp, PROCESS_START_TIMEOUT_MS, spawnListeningApp } from './support/processes';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
 import { expectProblem } from './support/problem-details';
 import { ADMIN_DATABASE_URL } from './support/test-env';
@@ -22,17 +22,17 @@ const INVALID = 'Bearer realm="ymera", error="invalid_token", error_description=
 describe('identity', () => {
   let a: TestApp;
   /** A second api process of the same install (the same database and Redis), as its own OS process. */
-  let other: AppProcess;
+  let other: ListeningApp;
   let b: { http: string };
 
   beforeAll(async () => {
-    [a, other] = await Promise.all([startApp(), spawnApp({ APP_ROLE: 'api' })]);
+    [a, other] = await Promise.all([startApp(), spawnListeningApp({ APP_ROLE: 'api' })]);
     b = { http: other.url };
-  }, APP_PROCESS_START_MS + 30_000);
+  }, PROCESS_START_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {
     await a.close();
-    await other.stop();
+    expect(await other.stop()).toEqual({ code: 0, signal: null });
   });
 
   const get = (t: { http: TestApp['http'] | string }, path: string, token: string) =>

@@ -1,16 +1,22 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { ChildProcess } from 'node:child_process';
 import request from 'supertest';
+import { loadConfig } from '../src/config/app-config';
 import { AgentSlots } from '../src/execution/agent-slots';
-import { REDIS } from '../src/redis/redis.module';
 import { INTERRUPTED } from '../src/execution/execution.repository';
+import { REDIS } from '../src/redis/redis.module';
+import { shutdownBoundMs } from '../src/shutdown';
 import { startApp, TestApp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
+import { EXIT_SLACK_MS, exitOf, PROCESS_START_TIMEOUT_MS, spawnApp } from './support/processes';
 import { deleteRedisKeys } from './support/redis-keys';
 import { registerTestAgent, TestAgent, waitFor } from './support/test-agent';
+
+/** How long a worker process may take to stop after SIGTERM (src/shutdown.ts), on a busy machine. */
+const STOP_BOUND_MS =
+  shutdownBoundMs(loadConfig({ ...process.env, APP_ROLE: 'worker' }), 'SIGTERM') + EXIT_SLACK_MS;
 
 interface TaskView {
   id: string;
@@ -18,9 +24,6 @@ interface TaskView {
   attempts: number;
   [field: string]: unknown;
 }
-
-/** Starting a worker process under ts-node takes a while on a busy 2-core machine. */
-const PROCESS_TIMEOUT_MS = 90_000;
 
 /**
  * "A task accepted with 201 is never lost" (API.md): Redis losing the jobs, Redis unreachable at
@@ -89,25 +92,11 @@ describe('task durability', () => {
 
   /** A worker as a separate operating-system process: `node src/main.ts` with APP_ROLE=worker. */
   function spawnWorker(): ChildProcess {
-    return spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'src', 'main.ts')],
-      {
-        cwd: join(__dirname, '..'),
-        env: { ...process.env, ...env, APP_ROLE: 'worker', HOST: '127.0.0.1', PORT: '0' },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+    return spawnApp({ ...env, APP_ROLE: 'worker' });
   }
 
-  function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-    }
-    return new Promise((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-  }
+  /** How long a killed worker may take to be seen gone on a loaded machine. */
+  const KILLED_EXIT_MS = EXIT_SLACK_MS;
 
   /** Deletes every key of this spec's queue: other runs and specs share this Redis. */
   async function flushQueue(): Promise<void> {
@@ -230,14 +219,14 @@ describe('task durability', () => {
         // The agent holds the first attempt's request: the worker is mid-dispatch.
         await agent.waitForRequest(
           (r) => r.body?.taskId === task.id && r.body.attempt === 1,
-          PROCESS_TIMEOUT_MS,
+          PROCESS_START_TIMEOUT_MS,
         );
         expect((await getTask(task.id)).status).toBe('in_progress');
         expect(await inFlight()).toBe(1);
       } finally {
         child.kill('SIGKILL');
       }
-      expect(await exitOf(child)).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(await exitOf(child, KILLED_EXIT_MS)).toEqual({ code: null, signal: 'SIGKILL' });
 
       const worker = await startWorker();
       try {
@@ -247,7 +236,7 @@ describe('task durability', () => {
         await worker.close();
       }
     },
-    PROCESS_TIMEOUT_MS + 30_000,
+    PROCESS_START_TIMEOUT_MS + 30_000,
   );
 
   it(
@@ -259,12 +248,12 @@ describe('task durability', () => {
         task = await submit({ parameters: { behaviour: 'hang-first' }, timeoutMs: 1000 });
         await agent.waitForRequest(
           (r) => r.body?.taskId === task.id && r.body.attempt === 1,
-          PROCESS_TIMEOUT_MS,
+          PROCESS_START_TIMEOUT_MS,
         );
       } finally {
         child.kill('SIGKILL');
       }
-      await exitOf(child);
+      await exitOf(child, KILLED_EXIT_MS);
       // No job left for Bull's stalled-job check: only the reconciler knows the task is stuck.
       await flushQueue();
       expect(await queueOf(api).getJob(task.id)).toBeNull();
@@ -277,7 +266,7 @@ describe('task durability', () => {
         await worker.close();
       }
     },
-    PROCESS_TIMEOUT_MS + 30_000,
+    PROCESS_START_TIMEOUT_MS + 30_000,
   );
 
   it(
@@ -286,10 +275,11 @@ describe('task durability', () => {
       const child = spawnWorker();
       try {
         const task = await submit({ parameters: { behaviour: 'slow', ms: 1500 } });
-        await agent.waitForRequest((r) => r.body?.taskId === task.id, PROCESS_TIMEOUT_MS);
+        // The worker is up and mid-dispatch once the agent holds the request.
+        await agent.waitForRequest((r) => r.body?.taskId === task.id, PROCESS_START_TIMEOUT_MS);
         child.kill('SIGTERM');
-        // Nest re-raises the signal once its shutdown hooks are done.
-        expect(await exitOf(child)).toEqual({ code: null, signal: 'SIGTERM' });
+        // A clean drain exits 0.
+        expect(await exitOf(child, STOP_BOUND_MS)).toEqual({ code: 0, signal: null });
         // Finished by the stopping worker itself: no other worker runs in this test.
         expect(await getTask(task.id)).toMatchObject({ status: 'completed', attempts: 1 });
         expect(agent.requestsFor(task.id)).toHaveLength(1);
@@ -297,6 +287,6 @@ describe('task durability', () => {
         child.kill('SIGKILL');
       }
     },
-    PROCESS_TIMEOUT_MS + 30_000,
+    PROCESS_START_TIMEOUT_MS + STOP_BOUND_MS + 30_000,
   );
 });

@@ -1,6 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { settledWithin } from '../common/async/deadline';
 import { AppConfig } from '../config/app-config';
 import { ExecutionRepository } from './execution.repository';
+
+/** How long a stopping process waits for a sweep under way. */
+const SHUTDOWN_WAIT_MS = 2000;
 
 /**
  * Sets agents whose heartbeat is older than AGENT_HEARTBEAT_TTL_S to inactive, every
@@ -26,11 +30,16 @@ export class AgentHeartbeatSweeper implements OnApplicationBootstrap, OnModuleDe
     this.timer.unref();
   }
 
-  /** Before the connection pool closes: stop the timer and let a sweep under way finish. */
+  /**
+   * Before the connection pool closes: stop the timer and let a sweep under way finish, unless an
+   * unresponsive PostgreSQL holds it (the UPDATE is idempotent; the next sweep anywhere redoes it).
+   */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.running;
+    if (this.running && !(await settledWithin(this.running, SHUTDOWN_WAIT_MS))) {
+      this.logger.warn(`A heartbeat sweep did not finish within ${SHUTDOWN_WAIT_MS} ms`);
+    }
   }
 
   async sweep(): Promise<void> {

@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { settledWithin } from '../common/async/deadline';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { TaskQueue } from '../queue/task-queue.service';
@@ -16,6 +17,8 @@ const RECONCILER_LOCK_ID = 0x796d7274; // "ymrt"
 const BATCH_SIZE = 500;
 /** Redis round trips in flight at once while checking jobs. */
 const PARALLEL_CHECKS = 25;
+/** How long a stopping process waits for a pass under way. */
+const SHUTDOWN_WAIT_MS = 2000;
 
 export interface ReconcileReport {
   /** False when another process held the reconciler lock. */
@@ -77,7 +80,11 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.running;
+    // A pass held by an unresponsive PostgreSQL or Redis is left behind rather than holding the
+    // shutdown: every step of it is idempotent, and its advisory lock ends with its connection.
+    if (this.running && !(await settledWithin(this.running, SHUTDOWN_WAIT_MS))) {
+      this.logger.warn(`A reconciliation pass did not finish within ${SHUTDOWN_WAIT_MS} ms`);
+    }
   }
 
   async reconcile(): Promise<ReconcileReport> {

@@ -13,6 +13,15 @@ import { QueueName, QUEUES } from './tasks.queue';
  * waiting minutes in ioredis' offline queue. Bull itself sets the blocking and subscriber
  * connections to wait forever, as it requires. (Bull closes only the connections it creates, hence
  * options rather than a createClient factory.)
+ *
+ * No CLIENT SETINFO handshake (disableClientInfo). Bull turns ioredis' ready check off, so a
+ * connection is declared ready as soon as its handshake commands settle, without checking that
+ * they belonged to the connection still in use. When a connection dropped during its handshake
+ * (Redis accepting connections but silent, then dropping them), the reconnection path rejected
+ * those commands (maxRetriesPerRequest), and the late "ready" marked the client ready over the
+ * dead socket and refused the reconnection already scheduled: the queue stayed down until a
+ * restart. Without handshake commands a connection is ready the moment it connects, so no late
+ * "ready" can outlive it.
  */
 export function bullRootOptions(config: AppConfig): BullRootModuleOptions {
   return {
@@ -21,6 +30,7 @@ export function bullRootOptions(config: AppConfig): BullRootModuleOptions {
     redis: {
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
+      disableClientInfo: true,
       retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
       ...(new URL(config.redis.url).protocol === 'rediss:' ? { tls: {} } : {}),
     },

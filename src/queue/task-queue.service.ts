@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { withDeadline } from '../common/async/deadline';
 import { AppConfig } from '../config/app-config';
+import { boundQueueClose } from './bounded-close';
 import { QueueableTask, QueueName, QUEUES, TaskJobData } from './tasks.queue';
 
 const REDIS_DEADLINE_MS = 2000;
@@ -44,7 +45,10 @@ export class TaskQueue {
   constructor(
     @InjectQueue(QueueName.Tasks) private readonly queue: Queue<TaskJobData>,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    // Every role has this producer, so every process closes the queue within a bound.
+    boundQueueClose(queue);
+  }
 
   /**
    * Adds the task's job (a no-op when it exists: the job id is the task id). False when Redis could

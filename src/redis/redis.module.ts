@@ -5,9 +5,15 @@ import { AppConfig } from '../config/app-config';
 export const REDIS = Symbol('REDIS');
 export const InjectRedis = () => Inject(REDIS);
 
+/** Redis answers in well under a millisecond: a command unanswered for a second means it stalled. */
+const COMMAND_TIMEOUT_MS = 1000;
+
 /**
- * One shared connection for rate limits and health checks. Commands fail at once while Redis is
- * unreachable (no offline queue), so callers decide quickly whether to fail open or closed.
+ * One shared connection for rate limits, agent slots and health checks. Commands fail at once
+ * while Redis is unreachable (no offline queue), and after COMMAND_TIMEOUT_MS while it is
+ * connected but silent (a stalled Redis keeps the socket open, so nothing else would end them),
+ * so callers decide quickly whether to fail open or closed. A reply that comes after the timeout
+ * is still matched to its command and ignored.
  */
 async function connect(config: AppConfig): Promise<Redis> {
   const logger = new Logger('Redis');
@@ -17,6 +23,7 @@ async function connect(config: AppConfig): Promise<Redis> {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
   let reported = false;

@@ -1,4 +1,4 @@
-import { DeadlineExceededError, withDeadline } from './deadline';
+import { DeadlineExceededError, settledWithin, withDeadline } from './deadline';
 
 describe('withDeadline', () => {
   beforeEach(() => jest.useFakeTimers());
@@ -22,5 +22,22 @@ describe('withDeadline', () => {
   it('leaves no timer behind once the promise settled', async () => {
     await withDeadline(Promise.resolve(1), 1000, 'x');
     expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+describe('settledWithin', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('answers true for a promise that settles in time, resolved or rejected', async () => {
+    await expect(settledWithin(Promise.resolve('closed'), 1000)).resolves.toBe(true);
+    await expect(settledWithin(Promise.reject(new Error('refused')), 1000)).resolves.toBe(true);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('answers false once the time is up for a promise still pending', async () => {
+    const answer = settledWithin(new Promise(() => undefined), 1000);
+    jest.advanceTimersByTime(1000);
+    await expect(answer).resolves.toBe(false);
   });
 });

@@ -19,3 +19,19 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
   promise.catch(() => undefined);
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Waits for the promise for at most `ms`: true if it settled (either way) in time, false if not.
+ * For shutdown steps that must not hold the process however the dependency behind them behaves.
+ */
+export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  return Promise.race([settled, late]).finally(() => clearTimeout(timer));
+}
