@@ -1,4 +1,4 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { AuditAction } from '../audit/audit-actions';
@@ -17,8 +17,9 @@ import { FINAL_TASK_STATUSES, Task, taskFromRow, TaskRow } from './entities/task
 import { preparedQuery } from '../database/prepared-query';
 import { listTasks } from './task-list.query';
 import { TaskQueue } from '../queue/task-queue.service';
+import { TasksError, TasksErrorCode } from './tasks.errors';
 
-const NOT_FOUND = 'Task not found.';
+const NOT_FOUND = () => new TasksError(TasksErrorCode.TaskNotFound, 'Task not found.');
 
 const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, description, task_type,
   parameters, priority, status, result, error_message, attempts, max_attempts, timeout_ms,
@@ -132,7 +133,10 @@ export class TasksService {
     const task = await this.dataSource.transaction(async (manager) => {
       const current = await findVisible(manager, Task, actor, id, NOT_FOUND, true);
       if (FINAL_TASK_STATUSES.includes(current.status)) {
-        throw new ConflictException(`The task is already ${current.status}.`);
+        throw new TasksError(
+          TasksErrorCode.TaskAlreadyFinished,
+          `The task is already ${current.status}.`,
+        );
       }
       const [[row]] = await manager.query<[TaskRow[], number]>(
         `UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now()

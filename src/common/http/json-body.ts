@@ -1,5 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
+import { CommonError, CommonErrorCode } from '../errors/common.errors';
 import { sendProblem, toProblem } from './problem';
 
 export const BODY_LIMIT = '1mb';
@@ -32,7 +32,8 @@ export function jsonBody() {
   return (request: Request, response: Response, next: NextFunction) =>
     parse(request, response, (error?: unknown) => {
       if (!error && jsonDepth(request.body) > MAX_JSON_DEPTH) {
-        error = new BadRequestException(
+        error = new CommonError(
+          CommonErrorCode.BodyTooDeep,
           `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
         );
       }
