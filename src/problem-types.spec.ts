@@ -120,6 +120,20 @@ describe('problem types', () => {
     }
   });
 
+  it('are all listed in openapi.json, on the ProblemDetails schema', () => {
+    const document = JSON.parse(readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8')) as {
+      components: { schemas: { ProblemDetails: { 'x-problem-types': unknown } } };
+    };
+    expect(document.components.schemas.ProblemDetails['x-problem-types']).toEqual(
+      PROBLEM_CATALOG.types.map(({ type, status, title, meaning }) => ({
+        type,
+        status,
+        title,
+        description: meaning,
+      })),
+    );
+  });
+
   describe("the README's Errors table", () => {
     const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
     const section = /^## Errors\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1] ?? '';

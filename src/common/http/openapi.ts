@@ -177,15 +177,14 @@ function sortedByKey<T>(record: Record<string, T> | undefined): Record<string, T
 }
 
 /**
- * The ProblemDetails schema names every problem type: `type`'s enum, and `x-problem-types` with
- * each one's status, title and meaning (as the README's "Errors" table does).
+ * The ProblemDetails schema names every problem type in `x-problem-types`, with its status, title
+ * and meaning (as the README's "Errors" table does). Not as an enum of `type`: clients generated
+ * from a closed enum (Java, Kotlin, C#) fail to read a type added in a later release, when an
+ * unknown type should be handled by its status.
  */
 function describeProblemTypes(document: OpenAPIObject, problems: ProblemCatalog): void {
   const schema = document.components?.schemas?.ProblemDetails;
   if (!schema || isReference(schema)) throw new Error('The ProblemDetails schema is missing');
-  const type = schema.properties?.type;
-  if (!type || isReference(type)) throw new Error('ProblemDetails has no type property');
-  type.enum = [...problems.types.map((entry) => entry.type), 'about:blank'];
   (schema as Record<string, unknown>)['x-problem-types'] = problems.types.map(
     ({ type, status, title, meaning }) => ({
       type,

@@ -23,7 +23,8 @@ export class ProblemDetailsDto implements ProblemDetails {
     description:
       'Identifies the kind of problem, for clients to switch on: urn:ymera:problem:<code> ' +
       '(x-problem-types and the README\'s "Errors" list each with its status and meaning), or ' +
-      '"about:blank" for a failure the status says all about (an unexpected 500).',
+      '"about:blank" for a failure the status says all about (an unexpected 500). Types may be ' +
+      'added: handle one you do not know by its status.',
     example: 'urn:ymera:problem:task-not-found',
   })
   type: string;
