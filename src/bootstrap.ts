@@ -1,4 +1,4 @@
-import { INestApplication, NotFoundException, RequestMethod, VersioningType } from '@nestjs/common';
+import { INestApplication, RequestMethod, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, roleRuns } from './app.module';
 import { QUEUE_BOARD_PATH } from './bull-board/queue-board.module';
+import { CommonError, CommonErrorCode } from './common/errors/common.errors';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
 import { answerClientErrors, hostRequired } from './common/http/client-error';
 import { buildOpenApiDocument } from './common/http/openapi';
@@ -18,6 +19,7 @@ import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
 import { HealthProbes } from './health/health-probes';
 import { answerProbesFirst } from './health/probes-first';
+import { PROBLEM_CATALOG } from './problem-types';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -38,13 +40,18 @@ const WORKER_PATHS = new Set(['/health', '/health/live', '/metrics']);
 
 function workerPathsOnly(request: Request, response: Response, next: NextFunction): void {
   if (WORKER_PATHS.has(request.path)) return next();
-  const notServed = new NotFoundException('A worker process serves only /health and /metrics.');
+  const notServed = new CommonError(
+    CommonErrorCode.RouteNotFound,
+    'A worker process serves only /health and /metrics.',
+  );
   sendProblem(response, toProblem(notServed, request));
 }
 
 /** Swagger UI at /docs, the document at /docs-json (the same as openapi.json: npm run openapi). */
 function setUpOpenApi(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app, PROBLEM_CATALOG), {
+    jsonDocumentUrl: 'docs-json',
+  });
 }
 
 export interface CreateAppOptions {

@@ -222,6 +222,7 @@ describe('agents', () => {
       ] as const) {
         const response = await api(t, owner)[method](path).send({});
         expectProblem(response, 400);
+        expect(response.body.type).toBe('urn:ymera:problem:invalid-id');
         expect(response.body.detail).toBe('id must be a UUID.');
       }
     });
@@ -431,6 +432,8 @@ describe('agents', () => {
         expectProblem(theirs, 404);
         expect(theirs.body.detail).toBe(nothing.body.detail);
         expect(theirs.body.title).toBe(nothing.body.title);
+        expect(theirs.body.type).toBe(nothing.body.type);
+        expect(theirs.body.type).toBe('urn:ymera:problem:agent-not-found');
       }
       const after = (await api(t, owner).get(`/agents/${agent.id}`).expect(200)).body as AgentBody;
       expect(after).toMatchObject({ name: agent.name, status: 'inactive', lastHeartbeat: null });
@@ -485,6 +488,7 @@ describe('agents', () => {
         .post('/agents')
         .send({ name: 'ssrf', capabilities: ['x'], endpointUrl: url });
       expectProblem(response, 400);
+      expect(response.body.type).toBe('urn:ymera:problem:endpoint-refused');
       expect(response.body.detail).toMatch(/^endpointUrl /);
     });
 
@@ -492,6 +496,7 @@ describe('agents', () => {
       const agent = await createAgent(t, owner);
       const response = await api(t, owner).patch(`/agents/${agent.id}`).send({ endpointUrl: url });
       expectProblem(response, 400);
+      expect(response.body.type).toBe('urn:ymera:problem:endpoint-refused');
       expect(response.body.detail).toMatch(/^endpointUrl /);
       const after = (await api(t, owner).get(`/agents/${agent.id}`).expect(200)).body as AgentBody;
       expect(after.endpointUrl).toBe(ENDPOINT);
@@ -505,6 +510,7 @@ describe('agents', () => {
           .post('/agents')
           .send({ name: 'local', capabilities: ['x'], endpointUrl: url });
         expectProblem(response, 400);
+        expect(response.body.type).toBe('urn:ymera:problem:endpoint-refused');
         expect(response.body.detail).toContain('allow-list');
       },
     );

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
@@ -13,14 +13,11 @@ import { CreateAgentDto } from './dto/create-agent.dto';
 import { HeartbeatResponseDto } from './dto/heartbeat.dto';
 import { ListAgentsDto } from './dto/list-agents.dto';
 import { UpdateAgentDto } from './dto/update-agent.dto';
-import {
-  EndpointPolicy,
-  EndpointRefusedError,
-  ResolvedEndpoint,
-} from '../dispatch/endpoint-policy';
+import { EndpointPolicy } from '../dispatch/endpoint-policy';
+import { AgentsError, AgentsErrorCode } from './agents.errors';
 import { Agent, AgentStatus } from './entities/agent.entity';
 
-const NOT_FOUND = 'Agent not found.';
+const NOT_FOUND = () => new AgentsError(AgentsErrorCode.AgentNotFound, 'Agent not found.');
 const SIGNING_SECRET_BYTES = 32;
 
 /** The agent registry: owners see their own agents, admins every agent. */
@@ -38,7 +35,7 @@ export class AgentsService {
     dto: CreateAgentDto,
     client: ClientContext,
   ): Promise<CreatedAgentDto> {
-    const endpoint = await this.checkEndpoint(dto.endpointUrl);
+    const endpoint = await this.endpoints.assertAllowed(dto.endpointUrl);
     const signingSecret = randomBytes(SIGNING_SECRET_BYTES).toString('base64url');
     return this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(Agent);
@@ -112,7 +109,9 @@ export class AgentsService {
     if (dto.config !== undefined) changes.config = dto.config;
     // Ownership first: a stranger learns nothing, not even whether the URL would pass.
     await findVisible(this.agents.manager, Agent, actor, id, NOT_FOUND);
-    const endpoint = changes.endpointUrl ? await this.checkEndpoint(changes.endpointUrl) : null;
+    const endpoint = changes.endpointUrl
+      ? await this.endpoints.assertAllowed(changes.endpointUrl)
+      : null;
     return this.dataSource.transaction(async (manager) => {
       const current = await findVisible(manager, Agent, actor, id, NOT_FOUND, true);
       if (Object.keys(changes).length === 0) return AgentDto.from(current);
@@ -172,17 +171,7 @@ export class AgentsService {
       [id, status, ownerFilter(actor)],
     );
     const row = rows[0];
-    if (!row) throw new NotFoundException(NOT_FOUND);
+    if (!row) throw NOT_FOUND();
     return { id: row.id, status: row.status, lastHeartbeat: row.last_heartbeat.toISOString() };
-  }
-
-  /** The endpoint as the SSRF policy resolved it; a refused one is the client's error (400). */
-  private async checkEndpoint(url: string): Promise<ResolvedEndpoint> {
-    try {
-      return await this.endpoints.assertAllowed(url);
-    } catch (error) {
-      if (error instanceof EndpointRefusedError) throw new BadRequestException(error.message);
-      throw error;
-    }
   }
 }

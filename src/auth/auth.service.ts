@@ -1,8 +1,9 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditAction } from '../audit/audit-actions';
 import { AuditService } from '../audit/audit.service';
 import { ClientContext } from '../common/decorators/client-context.decorator';
+import { AuthError, AuthErrorCode } from './auth.errors';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
@@ -69,7 +70,7 @@ export class AuthService {
           reason: !user ? 'unknown_user' : !valid ? 'wrong_password' : 'inactive_user',
         },
       });
-      throw new UnauthorizedException(BAD_CREDENTIALS);
+      throw new AuthError(AuthErrorCode.InvalidCredentials, BAD_CREDENTIALS);
     }
     return this.dataSource.transaction(async (manager) => {
       const tokens = await this.tokens.issue(manager, user);

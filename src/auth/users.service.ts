@@ -1,7 +1,8 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { Role } from '../common/decorators/roles.decorator';
+import { AuthError, AuthErrorCode } from './auth.errors';
 import { User } from './entities/user.entity';
 
 const UNIQUE_VIOLATION = '23505';
@@ -27,7 +28,7 @@ export class UsersService {
 
   async get(id: string): Promise<User> {
     const user = await this.users.findOneBy({ id });
-    if (!user) throw new NotFoundException('User not found.');
+    if (!user) throw new AuthError(AuthErrorCode.UserNotFound, 'User not found.');
     return user;
   }
 
@@ -42,7 +43,7 @@ export class UsersService {
         error instanceof QueryFailedError &&
         (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
       ) {
-        throw new ConflictException('That username or email is already taken.');
+        throw new AuthError(AuthErrorCode.AccountTaken, 'That username or email is already taken.');
       }
       throw error;
     }

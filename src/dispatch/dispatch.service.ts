@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { JsonObject } from '../common/json';
 import { DispatchTarget } from './dispatch-target';
-import { EndpointRefusedError, EndpointPolicy, pinnedLookup } from './endpoint-policy';
+import { EndpointRefusedError } from './dispatch.errors';
+import { EndpointPolicy, pinnedLookup } from './endpoint-policy';
 import { classifyReply, DispatchOutcome, permanent, retryable } from './classify';
 import { HttpTransport } from './http-transport';
 import { DispatchHeader, signBody, unixSeconds } from './signing';

@@ -1,13 +1,7 @@
 import { LookupAddress } from 'node:dns';
 import { AppConfig } from '../config/app-config';
-import {
-  EndpointRefusedError,
-  EndpointPolicy,
-  EndpointRefusal,
-  HostResolver,
-  pinnedLookup,
-  ResolvedAddress,
-} from './endpoint-policy';
+import { EndpointRefusal, EndpointRefusedError } from './dispatch.errors';
+import { EndpointPolicy, HostResolver, pinnedLookup, ResolvedAddress } from './endpoint-policy';
 
 function configWith(allowlist: string[]): AppConfig {
   return { agents: { endpointAllowlist: allowlist } } as unknown as AppConfig;

@@ -4,6 +4,7 @@ import { isIP, LookupFunction } from 'node:net';
 import { withDeadline } from '../common/async/deadline';
 import { AppConfig } from '../config/app-config';
 import { classifyAddress } from './address-class';
+import { EndpointRefusedError } from './dispatch.errors';
 import { EndpointAllowlist, normalizeHost } from './endpoint-allowlist';
 
 /** An endpoint that passed the policy, with the address it was checked against. */
@@ -12,29 +13,6 @@ export interface ResolvedEndpoint {
   /** Connect to this address (see pinnedLookup), never to a fresh resolution of url.hostname. */
   address: string;
   family: 4 | 6;
-}
-
-export type EndpointRefusal =
-  | 'invalid_url'
-  | 'scheme'
-  | 'credentials'
-  | 'unresolvable'
-  | 'forbidden_address'
-  | 'not_allowlisted';
-
-/**
- * An endpoint the policy refuses. `reason` tells a refusal that can never change
- * ('forbidden_address', 'not_allowlisted', ...) from a name that did not resolve this time: the
- * registry answers 400 with the message, the dispatcher fails or retries the attempt.
- */
-export class EndpointRefusedError extends Error {
-  constructor(
-    readonly reason: EndpointRefusal,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'EndpointRefusedError';
-  }
 }
 
 export interface ResolvedAddress {

@@ -11,8 +11,9 @@ import { ListTasksDto } from './dto/list-tasks.dto';
 import { TaskAttempt } from './entities/task-attempt.entity';
 import { Task, taskFromRow, TaskRow } from './entities/task.entity';
 import { listTasks } from './task-list.query';
+import { TasksError, TasksErrorCode } from './tasks.errors';
 
-const NOT_FOUND = 'Task not found.';
+const NOT_FOUND = () => new TasksError(TasksErrorCode.TaskNotFound, 'Task not found.');
 const DEFAULT_MAX_ATTEMPTS = 3;
 
 const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, description, task_type,

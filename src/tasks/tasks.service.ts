@@ -1,4 +1,4 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AuditAction } from '../audit/audit-actions';
 import { AuditService } from '../audit/audit.service';
 import { ClientContext } from '../common/decorators/client-context.decorator';
@@ -11,6 +11,7 @@ import { TaskAttemptDto, TaskAttemptListDto } from './dto/task-attempt.dto';
 import { TaskDto } from './dto/task.dto';
 import { FINAL_TASK_STATUSES } from './entities/task.entity';
 import { TasksRepository } from './tasks.repository';
+import { TasksError, TasksErrorCode } from './tasks.errors';
 
 export interface CreatedTask {
   task: TaskDto;
@@ -60,7 +61,10 @@ export class TasksService {
     const task = await this.repository.transaction(async (manager) => {
       const current = await this.repository.findVisible(actor, id, manager, true);
       if (FINAL_TASK_STATUSES.includes(current.status)) {
-        throw new ConflictException(`The task is already ${current.status}.`);
+        throw new TasksError(
+          TasksErrorCode.TaskAlreadyFinished,
+          `The task is already ${current.status}.`,
+        );
       }
       const cancelled = await this.repository.cancel(manager, current.id);
       await this.audit.record(

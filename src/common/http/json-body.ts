@@ -1,5 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
+import { CommonError, CommonErrorCode } from '../errors/common.errors';
 import { FieldError, sendProblem, toProblem, ValidationFailedException } from './problem';
 
 export const BODY_LIMIT = '1mb';
@@ -55,7 +55,8 @@ export function reservedKeyErrors(value: unknown): FieldError[] {
 /** Why a parsed body is refused before validation, or undefined when it may go on. */
 function refusal(body: unknown): Error | undefined {
   if (jsonDepth(body) > MAX_JSON_DEPTH) {
-    return new BadRequestException(
+    return new CommonError(
+      CommonErrorCode.BodyTooDeep,
       `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
     );
   }
