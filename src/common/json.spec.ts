@@ -1,4 +1,4 @@
-import { jsonDepth } from './json-body';
+import { jsonDepth } from './json';
 
 describe('jsonDepth', () => {
   it('counts scalars as depth 0 and each object or array level as one', () => {
