@@ -17,12 +17,12 @@ import {
   MinLength,
 } from 'class-validator';
 import { BoundedJson } from '../../common/decorators/bounded-json.decorator';
+import { TASK_TYPE_PATTERN } from '../../common/task-type';
 import { AGENT_PROTOCOLS } from '../entities/agent.entity';
 
 /** The validation and documentation of each writable agent field, shared by create and update. */
 
 export const MAX_CAPABILITIES = 100;
-export const CAPABILITY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 export const MAX_CONFIG_BYTES = 64 * 1024;
 const MAX_CONFIG_DEPTH = 10;
 
@@ -61,7 +61,7 @@ export const CapabilitiesField = (required: boolean) =>
     IsString({ each: true }),
     MinLength(1, { each: true }),
     MaxLength(100, { each: true }),
-    Matches(CAPABILITY_PATTERN, {
+    Matches(TASK_TYPE_PATTERN, {
       each: true,
       message: 'each capability may hold only letters, digits, ".", "_", ":", "/" and "-"',
     }),

@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 import { BoundedJson } from '../../common/decorators/bounded-json.decorator';
 import { JsonObject } from '../../common/json';
+import { TASK_TYPE_PATTERN } from '../../common/task-type';
 import { TASK_PRIORITIES, TaskPriority } from '../entities/task.entity';
 
 export const MAX_PARAMETERS_BYTES = 256 * 1024;
@@ -20,8 +21,6 @@ const MAX_PARAMETERS_DEPTH = 32;
 export const MIN_TIMEOUT_MS = 100;
 export const MAX_TIMEOUT_MS = 3_600_000;
 export const MAX_ATTEMPTS = 10;
-/** Task types are matched against agent capabilities, so they follow the same pattern. */
-export const TASK_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 
 export class CreateTaskDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Summarise Q3 report' })
