@@ -144,8 +144,4 @@ export class AuthService {
       );
     });
   }
-
-  async me(userId: string): Promise<UserDto> {
-    return UserDto.from(await this.users.get(userId));
-  }
 }
