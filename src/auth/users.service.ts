@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
-import { Role } from '../common/decorators/roles.decorator';
+import { Role } from '../common/auth/role';
 import { UserDto } from './dto/user.dto';
 import { User } from './entities/user.entity';
 

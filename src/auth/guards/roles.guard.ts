@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
-import { Role, ROLES_KEY } from '../../common/decorators/roles.decorator';
+import { Role } from '../../common/auth/role';
+import { ROLES_KEY } from '../../common/decorators/roles.decorator';
 
 /** Global: enforces @Roles() where present. */
 @Injectable()

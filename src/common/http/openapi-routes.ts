@@ -2,7 +2,8 @@ import { INestApplication, Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { IS_PUBLIC } from '../decorators/public.decorator';
-import { Role, ROLES_KEY } from '../decorators/roles.decorator';
+import { Role } from '../auth/role';
+import { ROLES_KEY } from '../decorators/roles.decorator';
 
 /** @SkipThrottle({ default: true }) stores this key; @nestjs/throttler does not export its constants. */
 const SKIP_DEFAULT_THROTTLE = 'THROTTLER:SKIPdefault';
