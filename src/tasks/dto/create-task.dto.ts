@@ -71,6 +71,7 @@ export class CreateTaskDto {
   })
   @IsOptional()
   @IsUUID()
+  /** The HTTP contract's name; inside Ymera (task row, queue job, routing) it is requestedAgentId. */
   agentId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_ATTEMPTS, default: 3 })
