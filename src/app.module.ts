@@ -32,7 +32,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(config),
         RedisModule,
         QueueModule,
         HealthModule,

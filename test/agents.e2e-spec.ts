@@ -6,6 +6,7 @@ import { AgentRouter, RouteRequest } from '../src/execution/agent-router';
 import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
+import { waitFor } from './support/test-agent';
 
 const AGENT_FIELDS = [
   'id',
@@ -91,20 +92,6 @@ async function heartbeat(t: TestApp, user: RegisteredUser, id: string, status?: 
     .post(`/agents/${id}/heartbeat`)
     .send(status ? { status } : {})
     .expect(200);
-}
-
-/** Polls until `done` holds, for at most `timeoutMs`; returns the last value seen. */
-async function waitFor<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function expectProblem(response: request.Response, status: number): void {
@@ -795,18 +782,11 @@ describe('agent heartbeat TTL', () => {
 
     const read = async (id: string) =>
       ((await api(app, user).get(`/agents/${id}`).expect(200)).body as AgentBody).status;
-    expect(
-      await waitFor(
-        () => read(active.id),
-        (status) => status === 'inactive',
-      ),
-    ).toBe('inactive');
-    expect(
-      await waitFor(
-        () => read(busy.id),
-        (status) => status === 'inactive',
-      ),
-    ).toBe('inactive');
+    const expired = (id: string) => async () => (await read(id)) === 'inactive';
+    await waitFor(expired(active.id), { timeoutMs: 10_000, what: 'the active agent to expire' });
+    await waitFor(expired(busy.id), { timeoutMs: 10_000, what: 'the busy agent to expire' });
+    expect(await read(active.id)).toBe('inactive');
+    expect(await read(busy.id)).toBe('inactive');
     // An agent that reported an error keeps saying so: only live states expire.
     expect(await read(errored.id)).toBe('error');
 

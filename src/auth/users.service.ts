@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
-import { Role } from '../common/decorators/roles.decorator';
+import { Role } from '../common/auth/role';
 import { AuthError, AuthErrorCode } from './auth.errors';
+import { UserDto } from './dto/user.dto';
 import { User } from './entities/user.entity';
 
 const UNIQUE_VIOLATION = '23505';
@@ -30,6 +31,11 @@ export class UsersService {
     const user = await this.users.findOneBy({ id });
     if (!user) throw new AuthError(AuthErrorCode.UserNotFound, 'User not found.');
     return user;
+  }
+
+  /** The caller's own account, as the API shows it. */
+  async me(userId: string): Promise<UserDto> {
+    return UserDto.from(await this.get(userId));
   }
 
   /** Inserts a user; a taken username or email (whatever its case) is a 409. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { InjectRedis } from '../redis/redis.module';
-import { RunningAttempt, SlotHolder } from './execution.repository';
+import { RunningAttempt, SlotHolder } from './execution.records';
 
 /** An agent that may take a task, and how many dispatches it accepts at once. */
 export interface SlotCandidate {

@@ -1,10 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { JsonObject, JsonValue } from '../common/json';
 import { preparedQuery } from '../database/prepared-query';
-import { DispatchTarget } from '../dispatch/dispatch-target';
-import { AttemptOutcome } from '../tasks/entities/task-attempt.entity';
-import { TaskPriority, TaskStatus } from '../tasks/entities/task.entity';
+import {
+  AttemptResult,
+  BacklogPosition,
+  Candidate,
+  CandidateRow,
+  recorded,
+  RecordedAttempt,
+  RunningAttempt,
+  SlotHolder,
+  StartedAttempt,
+  StartRow,
+  TaskChangeRow,
+  unfinished,
+  UnfinishedRow,
+  UnfinishedTask,
+} from './execution.records';
 import {
   CANDIDATES,
   EXPIRE_HEARTBEATS,
@@ -26,122 +38,6 @@ export const INTERRUPTED =
 
 function bounded(text: string): string {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
-}
-
-/** An attempt that holds a slot on its agent (AgentSlots) while it runs. */
-export interface SlotHolder {
-  agentId: string;
-  attemptId: string;
-}
-
-/** A running attempt as PostgreSQL records it. */
-export interface RunningAttempt extends SlotHolder {
-  startedAt: Date;
-}
-
-/** A task an attempt has just started on. */
-export interface StartedAttempt {
-  attempt: number;
-  maxAttempts: number;
-  name: string;
-  taskType: string;
-  parameters: JsonObject;
-  priority: TaskPriority;
-  timeoutMs: number | null;
-}
-
-export interface AttemptResult {
-  outcome: AttemptOutcome;
-  httpStatus: number | null;
-  error: string | null;
-  result?: JsonValue;
-}
-
-/** The task after a change; null status when the task was not changed. */
-export interface RecordedAttempt {
-  status: TaskStatus | null;
-  attempt: number;
-  /** Attempts a dead worker left running that the change closed: their slots go back. */
-  interrupted: SlotHolder[];
-}
-
-/** A pending or in_progress task the reconciler looks at. */
-export interface UnfinishedTask {
-  id: string;
-  ownerId: string;
-  taskType: string;
-  requestedAgentId: string | null;
-  priority: TaskPriority;
-  attempts: number;
-  maxAttempts: number;
-  timeoutMs: number | null;
-  updatedAt: Date;
-}
-
-/** An agent that may take a task, and how many dispatches it accepts at once. */
-export interface Candidate extends DispatchTarget {
-  maxConcurrency: number;
-}
-
-/** A place in the pending backlog: the last task one reconciler pass looked at. */
-export interface BacklogPosition {
-  at: Date;
-  id: string;
-}
-
-interface StartRow {
-  attempts: number;
-  max_attempts: number;
-  name: string;
-  task_type: string;
-  parameters: JsonObject;
-  priority: TaskPriority;
-  timeout_ms: number | null;
-  interrupted_attempts: SlotHolder[];
-}
-
-interface TaskChangeRow {
-  status: TaskStatus | null;
-  attempts: number | null;
-  interrupted_attempts: SlotHolder[];
-}
-
-interface UnfinishedRow {
-  id: string;
-  owner_id: string;
-  task_type: string;
-  requested_agent_id: string | null;
-  priority: TaskPriority;
-  attempts: number;
-  max_attempts: number;
-  timeout_ms: number | null;
-  updated_at: Date;
-}
-
-interface CandidateRow {
-  id: string;
-  endpoint_url: string;
-  protocol: DispatchTarget['protocol'];
-  signing_secret: string;
-  max_concurrency: number;
-}
-
-function recorded(row: TaskChangeRow): RecordedAttempt {
-  return { status: row.status, attempt: row.attempts ?? 0, interrupted: row.interrupted_attempts };
-}
-
-function unfinished(row: UnfinishedRow): UnfinishedTask {
-  return {
-    id: row.id,
-    ownerId: row.owner_id,
-    taskType: row.task_type,
-    requestedAgentId: row.requested_agent_id,
-    priority: row.priority,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    timeoutMs: row.timeout_ms,
-    updatedAt: row.updated_at,
-  };
 }
 
 /**

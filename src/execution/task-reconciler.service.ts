@@ -9,7 +9,8 @@ import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { TaskQueue } from '../queue/task-queue.service';
 import { AgentSlots } from './agent-slots';
-import { BacklogPosition, ExecutionRepository } from './execution.repository';
+import { BacklogPosition } from './execution.records';
+import { ExecutionRepository } from './execution.repository';
 
 /** Any fixed number: one reconciler at a time across every process sharing the database. */
 const RECONCILER_LOCK_ID = 0x796d7274; // "ymrt"

@@ -12,7 +12,8 @@ import { MetricsService } from '../metrics/metrics.service';
 import { RetryableAttemptError, TaskJobData } from '../queue/tasks.queue';
 import { AgentRouter } from './agent-router';
 import { AgentSlots } from './agent-slots';
-import { ExecutionRepository, RecordedAttempt } from './execution.repository';
+import { RecordedAttempt } from './execution.records';
+import { ExecutionRepository } from './execution.repository';
 
 /** While no capable agent can be claimed, claims are retried this often (doubling up to the cap). */
 const CLAIM_RETRY_FIRST_MS = 2;

@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
-import { Role, ROLES_KEY } from '../../common/decorators/roles.decorator';
+import { Role } from '../../common/auth/role';
+import { ROLES_KEY } from '../../common/decorators/roles.decorator';
 import { AuthError, AuthErrorCode } from '../auth.errors';
 
 /** Global: enforces @Roles() where present. */
