@@ -41,9 +41,13 @@ export function shutdownBoundMs(config: AppConfig, signal: NodeJS.Signals): numb
  * hook returns, so a server that stopped listening tells the drain is over. A second signal while
  * stopping changes nothing.
  */
-export function exitOnStopSignals(app: StoppableApp, config: AppConfig): void {
+export function exitOnStopSignals(
+  app: StoppableApp,
+  config: AppConfig,
+  readiness: Readiness,
+): void {
   const logger = new Logger('Shutdown');
-  const stop = stopper(app, config, (code) => process.exit(code));
+  const stop = stopper(app, config, readiness, (code) => process.exit(code));
   let tolerating = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (!tolerating) {
@@ -60,10 +64,21 @@ export function exitOnStopSignals(app: StoppableApp, config: AppConfig): void {
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 }
 
-/** What exitOnStopSignals runs on a signal; `exit` ends the process. */
+/** What readiness needs to hear of a stop. */
+export interface Readiness {
+  /** From now on readiness answers 503 "shutting_down". */
+  shutDown(): void;
+}
+
+/**
+ * What exitOnStopSignals runs on a signal; `exit` ends the process. Readiness turns 503 at the
+ * signal itself, before any shutdown hook runs: Nest runs the hooks module after module, and a
+ * worker's drain (up to SHUTDOWN_GRACE_MS) may come before the health module's.
+ */
 export function stopper(
   app: StoppableApp,
   config: AppConfig,
+  readiness: Readiness,
   exit: (code: number) => void,
 ): (signal: NodeJS.Signals) => void {
   const logger = new Logger('Shutdown');
@@ -71,6 +86,7 @@ export function stopper(
   return (signal) => {
     if (stopping) return;
     stopping = true;
+    readiness.shutDown();
     const boundMs = shutdownBoundMs(config, signal);
     const watchdog = setTimeout(() => {
       const drained = !(app.getHttpServer() as Server).listening;
