@@ -19,18 +19,18 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Client, Pool } from 'pg';
+import { Client } from 'pg';
 import { Children, cpuSeconds as processCpuSeconds, PeakRss } from './lib/processes';
 import { startService } from './lib/service';
 import { settings } from './lib/settings';
-import { CANDIDATES } from '../src/agents/agents.service';
-import { loadConfig } from '../src/config/app-config';
+import { DataSource } from 'typeorm';
+import { loadConfig, loadDatabaseConfig } from '../src/config/app-config';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { ExecutionRepository } from '../src/execution/execution.repository';
 import { bullRootOptions } from '../src/queue/queue.module';
+import { PRIORITY_RANK, QueueName } from '../src/queue/tasks.queue';
 import { CreateTaskDto } from '../src/tasks/dto/create-task.dto';
-import { FINISH_ATTEMPT, START_ATTEMPT } from '../src/tasks/task-state.sql';
-import { INTERRUPTED } from '../src/tasks/task-state.store';
-import { PRIORITY_RANK, QueueName } from '../src/tasks/tasks.queue';
-import { INSERT_TASK, insertTaskValues } from '../src/tasks/tasks.service';
+import { TasksRepository } from '../src/tasks/tasks.repository';
 import { uniqueName } from '../test/support/app';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
@@ -266,49 +266,51 @@ interface DatabaseCeiling {
 }
 
 /**
- * The database's ceiling: the statements the service runs for one task (the insert with its
- * task.create record, the routing candidates, the start of the attempt, its end with the
- * task.complete record), the service's own prepared statements, for N more tasks of the same owner
- * and agent, from a bare pg pool of the service's size with a task on every connection. No HTTP,
- * no Redis, no Nest: what PostgreSQL alone allows on this machine.
+ * The database's ceiling: what the service's repositories run for one task (TasksRepository.insert
+ * with its task.create record; ExecutionRepository's routing candidates, the start of the attempt
+ * and its end with the task.complete record), for N more tasks of the same owner and agent, over a
+ * DataSource of the service's pool size with a task on every connection. No HTTP, no Redis, no
+ * Nest: what PostgreSQL alone allows on this machine.
  */
 async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling> {
   const size = Number(APP_ENV.DB_POOL_MAX);
-  const db = new Pool({ connectionString: process.env.DATABASE_URL, max: size });
-  const run = (statement: { name: string; text: string }, values: unknown[]) =>
-    db.query<{ id: string }>({ ...statement, values });
+  const dataSource = await new DataSource(
+    dataSourceOptions(loadDatabaseConfig({ ...process.env, DB_POOL_MAX: String(size) })),
+  ).initialize();
+  const tasks = new TasksRepository(dataSource);
+  const execution = new ExecutionRepository(dataSource);
+  const client = { ipAddress: '10.99.0.1', userAgent: 'bench', requestId: null };
   try {
     // Every connection opened before the clock starts (statements are prepared on first use).
     await pool(size, size, async () => {
-      await run(CANDIDATES, [ownerId, 'noop', null]);
+      await execution.candidates(ownerId, 'noop', null);
     });
     const cpuBefore = postgresCpuSeconds();
     const started = performance.now();
     await pool(N, size, async (i) => {
-      const [task] = (
-        await run(
-          INSERT_TASK,
-          insertTaskValues(
-            ownerId,
-            Object.assign(new CreateTaskDto(), {
-              name: `bare-${i}`,
-              taskType: 'noop',
-              parameters: { i },
-            }),
-            null,
-            { ipAddress: '10.99.0.1', userAgent: 'bench', requestId: randomUUID() },
-          ),
-        )
-      ).rows;
-      await run(CANDIDATES, [ownerId, 'noop', null]);
+      const dto = Object.assign(new CreateTaskDto(), {
+        name: `bare-${i}`,
+        taskType: 'noop',
+        parameters: { i },
+      });
+      const { task } = await tasks.insert(ownerId, dto, null, {
+        ...client,
+        requestId: randomUUID(),
+      });
+      await execution.candidates(ownerId, 'noop', null);
       const attemptId = randomUUID();
-      await run(START_ATTEMPT, [task.id, agentId, INTERRUPTED, attemptId]);
-      await run(FINISH_ATTEMPT, [task.id, attemptId, 'succeeded', 200, null, '{"ok":true}']);
+      await execution.start(task.id, agentId, attemptId);
+      await execution.finish(task.id, attemptId, {
+        outcome: 'succeeded',
+        httpStatus: 200,
+        error: null,
+        result: { ok: true },
+      });
     });
     const seconds = (performance.now() - started) / 1000;
     return { tasksPerS: N / seconds, postgresMs: ((postgresCpuSeconds() - cpuBefore) * 1000) / N };
   } finally {
-    await db.end();
+    await dataSource.destroy();
   }
 }
 
@@ -411,7 +413,7 @@ async function main(): Promise<void> {
     console.log(`  pipeline / bare Bull: ${((100 * pipelineRate) / ceiling).toFixed(0)}%`);
     const database = await barePg(owner, agentId);
     console.log(
-      `  bare pg ceiling (the service's 4 statements per task, pool of ${APP_ENV.DB_POOL_MAX}, no HTTP or Redis): ${database.tasksPerS.toFixed(0)} tasks/s, postgres ${database.postgresMs.toFixed(2)} ms CPU per task`,
+      `  database ceiling (the service's repositories, 4 statements per task, pool of ${APP_ENV.DB_POOL_MAX}, no HTTP or Redis): ${database.tasksPerS.toFixed(0)} tasks/s, postgres ${database.postgresMs.toFixed(2)} ms CPU per task`,
     );
     console.log(`  pipeline / bare pg: ${((100 * pipelineRate) / database.tasksPerS).toFixed(0)}%`);
   } finally {

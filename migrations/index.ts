@@ -5,6 +5,7 @@ import { TaskCounts1764374400000 } from './1764374400000-task-counts';
 import { AgentSlotsInRedis1764460800000 } from './1764460800000-agent-slots-in-redis';
 import { SlotHoldersIndex1764547200000 } from './1764547200000-slot-holders-index';
 import { UserChangeNotify1764633600000 } from './1764633600000-user-change-notify';
+import { AuditRedact1764720000000 } from './1764720000000-audit-redact';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   AgentSlotsInRedis1764460800000,
   SlotHoldersIndex1764547200000,
   UserChangeNotify1764633600000,
+  AuditRedact1764720000000,
 ];

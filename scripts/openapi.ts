@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createApp } from '../src/bootstrap';
 import { buildOpenApiDocument, serializeOpenApiDocument } from '../src/common/http/openapi';
 import { loadConfig } from '../src/config/app-config';
+import { PROBLEM_CATALOG } from '../src/problem-types';
 
 export const OPENAPI_FILE = join(__dirname, '..', 'openapi.json');
 
@@ -23,7 +24,7 @@ export async function generateOpenApiJson(): Promise<string> {
   });
   const app = await createApp(config, { preview: true });
   try {
-    return serializeOpenApiDocument(buildOpenApiDocument(app));
+    return serializeOpenApiDocument(buildOpenApiDocument(app, PROBLEM_CATALOG));
   } finally {
     await app.close();
   }

@@ -4,33 +4,43 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { QueueBoardModule } from './bull-board/queue-board.module';
 import { LoggingModule } from './common/logging';
-import { AppConfig } from './config/app-config';
+import { AppConfig, AppRole } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ExecutionModule } from './execution/execution.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 import { TasksModule } from './tasks/tasks.module';
 
+/**
+ * What a process of each APP_ROLE runs: the HTTP API (roles all and api; bootstrap.ts also sets up
+ * the OpenAPI document there) and the execution module (roles all and worker). Every process has
+ * the infrastructure, health and metrics: a worker serves only /health, /health/live and /metrics.
+ */
+export function roleRuns(role: AppRole): { api: boolean; workers: boolean } {
+  return { api: role !== 'worker', workers: role !== 'api' };
+}
+
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const runs = roleRuns(config.role);
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(config),
         RedisModule,
-        AuditModule,
-        AuthModule,
-        AgentsModule,
         QueueModule,
-        TasksModule.forRoot(config.role),
         HealthModule,
         MetricsModule,
-        QueueBoardModule.forRoot(config),
+        ...(runs.api
+          ? [AuditModule, AuthModule, AgentsModule, TasksModule, QueueBoardModule.forRoot(config)]
+          : []),
+        ...(runs.workers ? [ExecutionModule] : []),
       ],
     };
   }

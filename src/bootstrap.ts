@@ -1,12 +1,13 @@
-import { INestApplication, NotFoundException, RequestMethod, VersioningType } from '@nestjs/common';
+import { INestApplication, RequestMethod, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
+import { AppModule, roleRuns } from './app.module';
 import { QUEUE_BOARD_PATH } from './bull-board/queue-board.module';
+import { CommonError, CommonErrorCode } from './common/errors/common.errors';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
 import { answerClientErrors, hostRequired } from './common/http/client-error';
 import { buildOpenApiDocument } from './common/http/openapi';
@@ -18,6 +19,7 @@ import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
 import { HealthProbes } from './health/health-probes';
 import { answerProbesFirst } from './health/probes-first';
+import { PROBLEM_CATALOG } from './problem-types';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -33,18 +35,23 @@ const UNPREFIXED_ROUTES = [
   { path: `${QUEUE_BOARD_PATH}/{*path}`, method: RequestMethod.ALL },
 ];
 
-/** The only paths a process of role worker serves (DESIGN.md): probes and metrics. */
+/** The paths a worker serves (AppModule gives it no other routes); anything else is a 404 saying so. */
 const WORKER_PATHS = new Set(['/health', '/health/live', '/metrics']);
 
 function workerPathsOnly(request: Request, response: Response, next: NextFunction): void {
   if (WORKER_PATHS.has(request.path)) return next();
-  const notServed = new NotFoundException('A worker process serves only /health and /metrics.');
+  const notServed = new CommonError(
+    CommonErrorCode.RouteNotFound,
+    'A worker process serves only /health and /metrics.',
+  );
   sendProblem(response, toProblem(notServed, request));
 }
 
 /** Swagger UI at /docs, the document at /docs-json (the same as openapi.json: npm run openapi). */
 function setUpOpenApi(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app, PROBLEM_CATALOG), {
+    jsonDocumentUrl: 'docs-json',
+  });
 }
 
 export interface CreateAppOptions {
@@ -93,7 +100,7 @@ export async function createApp(
   if (!preview) app.use(app.get(RequestLogMiddleware).handle);
   // node:http's own Host check is off (answerClientErrors): this one answers problem details.
   app.use(hostRequired);
-  if (config.role === 'worker') app.use(workerPathsOnly);
+  if (!roleRuns(config.role).api) app.use(workerPathsOnly);
   app.use(securityHeaders);
   app.enableCors({ origin: config.http.corsOrigins.length ? [...config.http.corsOrigins] : false });
   app.use(jsonBody());
@@ -101,6 +108,6 @@ export async function createApp(
   app.enableVersioning({ type: VersioningType.URI });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  if (config.role !== 'worker') setUpOpenApi(app);
+  if (roleRuns(config.role).api) setUpOpenApi(app);
   return app;
 }

@@ -1,6 +1,7 @@
 import { createApp } from './bootstrap';
 import { loadConfig } from './config/app-config';
 import { ConfigError } from './config/env-reader';
+import { HealthProbes } from './health/health-probes';
 import { exitOnStopSignals } from './shutdown';
 
 async function main(): Promise<void> {
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const app = await createApp(config);
-  exitOnStopSignals(app, config);
+  exitOnStopSignals(app, config, app.get(HealthProbes));
   await app.listen(config.http.port, config.http.host);
 }
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from './config/app-config';
 import { shutdownBoundMs, StoppableApp, stopper } from './shutdown';
-import { SHUTDOWN_GRACE_MS } from './tasks/tasks.processor';
+import { SHUTDOWN_GRACE_MS } from './execution/tasks.processor';
 
 const JWT_SECRET = randomBytes(48).toString('base64');
 
@@ -49,11 +49,21 @@ describe('stopper', () => {
   });
 
   const config = configOf({ APP_ROLE: 'api' });
+  const readiness = () => ({ shutDown: jest.fn() });
+
+  it('turns readiness 503 at the signal, before the app starts closing', () => {
+    const { app, close } = fakeApp();
+    const probes = readiness();
+    probes.shutDown.mockImplementation(() => expect(close).not.toHaveBeenCalled());
+    stopper(app, config, probes, jest.fn())('SIGTERM');
+    expect(probes.shutDown).toHaveBeenCalledTimes(1);
+    expect(close).toHaveBeenCalledWith('SIGTERM');
+  });
 
   it('closes the app with the signal and exits 0 once it has closed', async () => {
     const { app, close, settle } = fakeApp();
     const exit = jest.fn();
-    stopper(app, config, exit)('SIGTERM');
+    stopper(app, config, readiness(), exit)('SIGTERM');
     expect(close).toHaveBeenCalledWith('SIGTERM');
     settle().resolve();
     await jest.runAllTimersAsync();
@@ -63,7 +73,7 @@ describe('stopper', () => {
   it('exits 1 when closing failed', async () => {
     const { app, settle } = fakeApp();
     const exit = jest.fn();
-    stopper(app, config, exit)('SIGTERM');
+    stopper(app, config, readiness(), exit)('SIGTERM');
     settle().reject(new Error('boom'));
     await jest.runAllTimersAsync();
     expect(exit.mock.calls).toEqual([[1]]);
@@ -72,7 +82,7 @@ describe('stopper', () => {
   it('exits 0 at the bound when the drain finished but connections are still closing', async () => {
     const { app, server } = fakeApp();
     const exit = jest.fn();
-    stopper(app, config, exit)('SIGTERM');
+    stopper(app, config, readiness(), exit)('SIGTERM');
     server.listening = false;
     await jest.advanceTimersByTimeAsync(shutdownBoundMs(config, 'SIGTERM') - 1);
     expect(exit).not.toHaveBeenCalled();
@@ -83,14 +93,14 @@ describe('stopper', () => {
   it('exits 1 at the bound when the drain did not finish', async () => {
     const { app } = fakeApp();
     const exit = jest.fn();
-    stopper(app, config, exit)('SIGTERM');
+    stopper(app, config, readiness(), exit)('SIGTERM');
     await jest.advanceTimersByTimeAsync(shutdownBoundMs(config, 'SIGTERM'));
     expect(exit.mock.calls).toEqual([[1]]);
   });
 
   it('closes once however many signals arrive', () => {
     const { app, close } = fakeApp();
-    const stop = stopper(app, config, jest.fn());
+    const stop = stopper(app, config, readiness(), jest.fn());
     stop('SIGTERM');
     stop('SIGINT');
     stop('SIGTERM');

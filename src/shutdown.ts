@@ -1,7 +1,8 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
+import { roleRuns } from './app.module';
 import { AppConfig } from './config/app-config';
-import { SHUTDOWN_GRACE_MS } from './tasks/tasks.processor';
+import { SHUTDOWN_GRACE_MS } from './execution/tasks.processor';
 
 /** What stopping may take beyond the drain: the queue, the pools and the HTTP server closing. */
 export const SHUTDOWN_MARGIN_MS = 10_000;
@@ -23,7 +24,7 @@ export interface StoppableApp extends Pick<INestApplication, 'getHttpServer'> {
  */
 export function shutdownBoundMs(config: AppConfig, signal: NodeJS.Signals): number {
   const readinessDelay = signal === 'SIGTERM' ? config.health.shutdownDelayMs : 0;
-  const workerGrace = config.role === 'api' ? 0 : SHUTDOWN_GRACE_MS;
+  const workerGrace = roleRuns(config.role).workers ? SHUTDOWN_GRACE_MS : 0;
   return readinessDelay + workerGrace + SHUTDOWN_MARGIN_MS;
 }
 
@@ -40,9 +41,13 @@ export function shutdownBoundMs(config: AppConfig, signal: NodeJS.Signals): numb
  * hook returns, so a server that stopped listening tells the drain is over. A second signal while
  * stopping changes nothing.
  */
-export function exitOnStopSignals(app: StoppableApp, config: AppConfig): void {
+export function exitOnStopSignals(
+  app: StoppableApp,
+  config: AppConfig,
+  readiness: Readiness,
+): void {
   const logger = new Logger('Shutdown');
-  const stop = stopper(app, config, (code) => process.exit(code));
+  const stop = stopper(app, config, readiness, (code) => process.exit(code));
   let tolerating = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (!tolerating) {
@@ -59,10 +64,21 @@ export function exitOnStopSignals(app: StoppableApp, config: AppConfig): void {
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 }
 
-/** What exitOnStopSignals runs on a signal; `exit` ends the process. */
+/** What readiness needs to hear of a stop. */
+export interface Readiness {
+  /** From now on readiness answers 503 "shutting_down". */
+  shutDown(): void;
+}
+
+/**
+ * What exitOnStopSignals runs on a signal; `exit` ends the process. Readiness turns 503 at the
+ * signal itself, before any shutdown hook runs: Nest runs the hooks module after module, and a
+ * worker's drain (up to SHUTDOWN_GRACE_MS) may come before the health module's.
+ */
 export function stopper(
   app: StoppableApp,
   config: AppConfig,
+  readiness: Readiness,
   exit: (code: number) => void,
 ): (signal: NodeJS.Signals) => void {
   const logger = new Logger('Shutdown');
@@ -70,6 +86,7 @@ export function stopper(
   return (signal) => {
     if (stopping) return;
     stopping = true;
+    readiness.shutDown();
     const boundMs = shutdownBoundMs(config, signal);
     const watchdog = setTimeout(() => {
       const drained = !(app.getHttpServer() as Server).listening;

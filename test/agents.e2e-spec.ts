@@ -1,11 +1,12 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { AgentSlots } from '../src/agents/agent-slots';
-import { AgentsService, ClaimAgentInput } from '../src/agents/agents.service';
+import { AgentSlots } from '../src/execution/agent-slots';
+import { AgentRouter, RouteRequest } from '../src/execution/agent-router';
 import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
+import { waitFor } from './support/test-agent';
 
 const AGENT_FIELDS = [
   'id',
@@ -91,20 +92,6 @@ async function heartbeat(t: TestApp, user: RegisteredUser, id: string, status?: 
     .post(`/agents/${id}/heartbeat`)
     .send(status ? { status } : {})
     .expect(200);
-}
-
-/** Polls until `done` holds, for at most `timeoutMs`; returns the last value seen. */
-async function waitFor<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function expectProblem(response: request.Response, status: number): void {
@@ -222,6 +209,7 @@ describe('agents', () => {
       ] as const) {
         const response = await api(t, owner)[method](path).send({});
         expectProblem(response, 400);
+        expect(response.body.type).toBe('urn:ymera:problem:invalid-id');
         expect(response.body.detail).toBe('id must be a UUID.');
       }
     });
@@ -431,6 +419,8 @@ describe('agents', () => {
         expectProblem(theirs, 404);
         expect(theirs.body.detail).toBe(nothing.body.detail);
         expect(theirs.body.title).toBe(nothing.body.title);
+        expect(theirs.body.type).toBe(nothing.body.type);
+        expect(theirs.body.type).toBe('urn:ymera:problem:agent-not-found');
       }
       const after = (await api(t, owner).get(`/agents/${agent.id}`).expect(200)).body as AgentBody;
       expect(after).toMatchObject({ name: agent.name, status: 'inactive', lastHeartbeat: null });
@@ -485,6 +475,7 @@ describe('agents', () => {
         .post('/agents')
         .send({ name: 'ssrf', capabilities: ['x'], endpointUrl: url });
       expectProblem(response, 400);
+      expect(response.body.type).toBe('urn:ymera:problem:endpoint-refused');
       expect(response.body.detail).toMatch(/^endpointUrl /);
     });
 
@@ -492,6 +483,7 @@ describe('agents', () => {
       const agent = await createAgent(t, owner);
       const response = await api(t, owner).patch(`/agents/${agent.id}`).send({ endpointUrl: url });
       expectProblem(response, 400);
+      expect(response.body.type).toBe('urn:ymera:problem:endpoint-refused');
       expect(response.body.detail).toMatch(/^endpointUrl /);
       const after = (await api(t, owner).get(`/agents/${agent.id}`).expect(200)).body as AgentBody;
       expect(after.endpointUrl).toBe(ENDPOINT);
@@ -505,6 +497,7 @@ describe('agents', () => {
           .post('/agents')
           .send({ name: 'local', capabilities: ['x'], endpointUrl: url });
         expectProblem(response, 400);
+        expect(response.body.type).toBe('urn:ymera:problem:endpoint-refused');
         expect(response.body.detail).toContain('allow-list');
       },
     );
@@ -608,21 +601,23 @@ describe('agents', () => {
     });
   });
 
-  describe('routing (claimAgent, AgentSlots)', () => {
-    let service: AgentsService;
+  describe('routing (AgentRouter, AgentSlots)', () => {
+    let agentRouter: AgentRouter;
     let slots: AgentSlots;
     let router: RegisteredUser;
     let other: RegisteredUser;
 
     beforeAll(async () => {
-      service = t.app.get(AgentsService);
+      agentRouter = t.app.get(AgentRouter);
       slots = t.app.get(AgentSlots);
       router = await registerUser(t);
       other = await registerUser(t);
     });
 
-    const claim = (input: ClaimAgentInput, attemptId = randomUUID()) =>
-      service.claimAgent(input, attemptId);
+    const claim = (
+      input: Omit<RouteRequest, 'requestedAgentId'> & Partial<RouteRequest>,
+      attemptId = randomUUID(),
+    ) => agentRouter.claim({ requestedAgentId: null, ...input }, attemptId);
 
     it('claims only the owner’s active agent with the capability, within maxConcurrency', async () => {
       const taskType = uniqueName('route');
@@ -650,7 +645,7 @@ describe('agents', () => {
 
       await slots.release(capable.id, attemptId);
       expect(await slots.taken(capable.id)).toBe(0);
-      const again = await claim({ ownerId: router.id, taskType, agentId: null });
+      const again = await claim({ ownerId: router.id, taskType, requestedAgentId: null });
       expect(again).toMatchObject({ id: capable.id });
     });
 
@@ -658,14 +653,20 @@ describe('agents', () => {
       const taskType = uniqueName('route');
       const foreign = await createAgent(t, other, { capabilities: [taskType], maxConcurrency: 5 });
       await heartbeat(t, other, foreign.id);
-      expect(await claim({ ownerId: router.id, taskType, agentId: foreign.id })).toBe('none');
+      expect(await claim({ ownerId: router.id, taskType, requestedAgentId: foreign.id })).toBe(
+        'none',
+      );
       expect(await claim({ ownerId: router.id, taskType })).toBe('none');
       expect(await slots.taken(foreign.id)).toBe(0);
     });
 
     it('claims a named agent of the owner only while it is active and has a free slot', async () => {
       const named = await createAgent(t, router, { capabilities: ['anything'] });
-      const input = { ownerId: router.id, taskType: 'not-its-capability', agentId: named.id };
+      const input = {
+        ownerId: router.id,
+        taskType: 'not-its-capability',
+        requestedAgentId: named.id,
+      };
       expect(await claim(input)).toBe('none');
 
       await heartbeat(t, router, named.id);
@@ -781,18 +782,11 @@ describe('agent heartbeat TTL', () => {
 
     const read = async (id: string) =>
       ((await api(app, user).get(`/agents/${id}`).expect(200)).body as AgentBody).status;
-    expect(
-      await waitFor(
-        () => read(active.id),
-        (status) => status === 'inactive',
-      ),
-    ).toBe('inactive');
-    expect(
-      await waitFor(
-        () => read(busy.id),
-        (status) => status === 'inactive',
-      ),
-    ).toBe('inactive');
+    const expired = (id: string) => async () => (await read(id)) === 'inactive';
+    await waitFor(expired(active.id), { timeoutMs: 10_000, what: 'the active agent to expire' });
+    await waitFor(expired(busy.id), { timeoutMs: 10_000, what: 'the busy agent to expire' });
+    expect(await read(active.id)).toBe('inactive');
+    expect(await read(busy.id)).toBe('inactive');
     // An agent that reported an error keeps saying so: only live states expire.
     expect(await read(errored.id)).toBe('error');
 

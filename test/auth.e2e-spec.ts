@@ -161,6 +161,7 @@ describe('auth', () => {
       await t.dataSource.query('UPDATE users SET is_active = false WHERE id = $1', [user.id]);
       const response = await post('login', { username: user.username, password: user.password });
       expectProblem(response, 401);
+      expect(response.body.type).toBe('urn:ymera:problem:invalid-credentials');
       expect(response.body.detail).toBe('Invalid username or password.');
     });
   });
@@ -207,6 +208,7 @@ describe('auth', () => {
 
       const reuse = await post('refresh', { refreshToken: user.refreshToken });
       expectProblem(reuse, 401);
+      expect(reuse.body.type).toBe('urn:ymera:problem:invalid-refresh-token');
 
       // The newest token of the family, never used, was revoked by the reuse.
       expectProblem(await post('refresh', { refreshToken: third.body.refreshToken }), 401);

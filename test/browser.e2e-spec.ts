@@ -5,7 +5,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Browser, chromium, Page } from 'playwright-core';
-import { QueueName } from '../src/tasks/tasks.queue';
+import { QueueName } from '../src/queue/tasks.queue';
 import { startApp, TestApp } from './support/app';
 
 /** Debian's chromium (.ci/run installs it): playwright-core downloads no browser of its own. */

@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { QueueName } from '../src/tasks/tasks.queue';
+import { QueueName } from '../src/queue/tasks.queue';
 import { startApp, TestApp, uniqueIp } from './support/app';
 import { expectProblem } from './support/problem-details';
 

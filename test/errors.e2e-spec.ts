@@ -26,6 +26,7 @@ describe('errors as problem details', () => {
       .set('X-Forwarded-For', uniqueIp())
       .send({ username: 'no spaces allowed', email: 'nope', password: 'short', extra: 1 });
     expectProblem(response, 400);
+    expect(response.body.type).toBe('urn:ymera:problem:validation-error');
     expect(response.body.instance).toBe('/api/v1/auth/register');
     const errors = response.body.errors as { field: string; message: string }[];
     const fields = errors.map((e) => e.field);
@@ -89,6 +90,7 @@ describe('errors as problem details', () => {
 
   it('400 names the malformed JSON without echoing the parser message', async () => {
     const response = await login('{"username": "a", ');
+    expect(response.body.type).toBe('urn:ymera:problem:invalid-json');
     expect(response.body.detail).toBe('The request body is not valid JSON.');
     expect(response.body.instance).toBe('/api/v1/auth/login');
   });
@@ -97,6 +99,7 @@ describe('errors as problem details', () => {
     const deep = `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
     const response = await login(`{"username":"u","password":"p","nested":${deep}}`);
     expectProblem(response, 400);
+    expect(response.body.type).toBe('urn:ymera:problem:body-too-deep');
     expect(response.body.detail).toMatch(/nested deeper than 64 levels/);
   });
 
@@ -145,7 +148,11 @@ describe('errors as problem details', () => {
   it('401 without a token', async () => {
     const response = await request(t.http).get('/api/v1/users/me');
     expectProblem(response, 401);
-    expect(response.body).toMatchObject({ title: 'Unauthorized', instance: '/api/v1/users/me' });
+    expect(response.body).toMatchObject({
+      type: 'urn:ymera:problem:token-required',
+      title: 'Access token required',
+      instance: '/api/v1/users/me',
+    });
   });
 
   it('403 for a role the caller lacks', async () => {
@@ -154,7 +161,11 @@ describe('errors as problem details', () => {
       .get('/api/v1/audit-logs?limit=5')
       .set('Authorization', `Bearer ${user.accessToken}`);
     expectProblem(response, 403);
-    expect(response.body).toMatchObject({ title: 'Forbidden', instance: '/api/v1/audit-logs' });
+    expect(response.body).toMatchObject({
+      type: 'urn:ymera:problem:role-required',
+      title: 'Role required',
+      instance: '/api/v1/audit-logs',
+    });
   });
 
   it.each([
@@ -165,6 +176,7 @@ describe('errors as problem details', () => {
   ])('404 for an unknown route: %s %s', async (method, path) => {
     const response = await request(t.http)[method === 'GET' ? 'get' : 'post'](path);
     expectProblem(response, 404);
+    expect(response.body.type).toBe('urn:ymera:problem:route-not-found');
     expect(response.body.instance).toBe(path);
   });
 
@@ -179,12 +191,14 @@ describe('errors as problem details', () => {
         password: DEFAULT_PASSWORD,
       });
     expectProblem(response, 409);
+    expect(response.body.type).toBe('urn:ymera:problem:account-taken');
     expect(response.body.detail).toBe('That username or email is already taken.');
   });
 
   it('413 on a body over 1 MiB', async () => {
     const response = await login({ username: 'x'.repeat(1024 * 1024 + 1), password: 'p' });
     expectProblem(response, 413);
+    expect(response.body.type).toBe('urn:ymera:problem:payload-too-large');
     expect(response.body.detail).toBe('The request body is larger than 1 MiB.');
   });
 
@@ -201,6 +215,7 @@ describe('errors as problem details', () => {
     }
     const response = await login({ username: 'nobody', password: 'nothing' }, ip);
     expectProblem(response, 429);
+    expect(response.body.type).toBe('urn:ymera:problem:rate-limited');
     expect(response.headers['retry-after']).toMatch(/^[1-9]\d*$/);
   });
 

@@ -2,7 +2,9 @@ import { getQueueToken } from '@nestjs/bull';
 import { NestApplicationContext } from '@nestjs/core';
 import type { Queue } from 'bull';
 import request from 'supertest';
-import { QueueName } from '../src/tasks/tasks.queue';
+import { HealthProbes } from '../src/health/health-probes';
+import { stopper } from '../src/shutdown';
+import { QueueName } from '../src/queue/tasks.queue';
 import { startApp, TestApp } from './support/app';
 
 /**
@@ -81,10 +83,13 @@ describe('health', () => {
       const app = await startApp({ HEALTH_SHUTDOWN_DELAY_MS: '1500' });
       await request(app.http).get('/health').expect(200);
       const started = Date.now();
-      const closing = closeOn(app, 'SIGTERM');
-      const closed = closing.then(() => Date.now() - started);
+      // As main.ts stops on SIGTERM: readiness turns 503 at the signal, then the app closes.
+      const closed = new Promise<number>((resolve) =>
+        stopper(app.app, app.config, app.app.get(HealthProbes), () =>
+          resolve(Date.now() - started),
+        )('SIGTERM'),
+      );
       try {
-        await new Promise((resolve) => setTimeout(resolve, 100));
         for (const path of ['/health', '/health?via=express']) {
           const response = await request(app.http).get(path).expect(503);
           expect(response.body).toMatchObject({ status: 'shutting_down' });

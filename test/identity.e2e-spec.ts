@@ -66,6 +66,7 @@ describe('identity', () => {
       expect(refused.headers['www-authenticate']).toBe(
         `${INVALID}"The account is disabled or no longer exists"`,
       );
+      expect(refused.body.type).toBe('urn:ymera:problem:account-unavailable');
 
       await a.dataSource.query('UPDATE users SET is_active = true WHERE id = $1', [alice.id]);
       await refusedEverywhere('/api/v1/users/me', alice.accessToken, 200);
@@ -147,6 +148,7 @@ describe('identity', () => {
         `${INVALID}"The access token expired"`,
       );
       expect((expiredAnswer.body as { detail: string }).detail).toMatch(/auth\/refresh/);
+      expect(expiredAnswer.body.type).toBe('urn:ymera:problem:token-expired');
 
       const forged = new JwtService({ secret: randomBytes(48).toString('base64') }).sign(
         { sub: user.id, username: user.username, role: 'admin' },
@@ -156,6 +158,7 @@ describe('identity', () => {
         const invalid = await get(a, '/api/v1/users/me', token);
         expectProblem(invalid, 401);
         expect(invalid.headers['www-authenticate']).toBe(`${INVALID}"The access token is invalid"`);
+        expect(invalid.body.type).toBe('urn:ymera:problem:invalid-token');
       }
     });
   });

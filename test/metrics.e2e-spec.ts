@@ -3,7 +3,7 @@ import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { MetricsService } from '../src/metrics/metrics.service';
-import { QueueName } from '../src/tasks/tasks.queue';
+import { QueueName } from '../src/queue/tasks.queue';
 import { startApp, TestApp, uniqueIp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
 

@@ -136,6 +136,10 @@ describe('rate limits', () => {
         .set('X-Forwarded-For', uniqueIp())
         .send({ username: user.username, password: user.password });
       expectProblem(login, 503);
+      expect(login.body).toMatchObject({
+        type: 'urn:ymera:problem:rate-limiter-unavailable',
+        detail: 'Authentication is unavailable; retry shortly.',
+      });
       expect(login.headers['retry-after']).toBe('5');
       const register = await request(broken.http)
         .post('/api/v1/auth/register')

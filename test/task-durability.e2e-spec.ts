@@ -2,10 +2,11 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { ChildProcess } from 'node:child_process';
 import request from 'supertest';
-import { AgentSlots } from '../src/agents/agent-slots';
 import { loadConfig } from '../src/config/app-config';
+import { AgentSlots } from '../src/execution/agent-slots';
+import { INTERRUPTED } from '../src/execution/execution.repository';
+import { REDIS } from '../src/redis/redis.module';
 import { shutdownBoundMs } from '../src/shutdown';
-import { INTERRUPTED } from '../src/tasks/task-state.store';
 import { startApp, TestApp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
@@ -142,7 +143,8 @@ describe('task durability', () => {
     expect(await inFlight()).toBe(0);
     // The dead worker's slot in Redis too (the worker gives the second attempt's back just after
     // recording it).
-    const slots = api.app.get(AgentSlots);
+    // Slots are the execution module's (workers); read them through the api process's Redis.
+    const slots = new AgentSlots(api.app.get(REDIS));
     await waitFor(async () => ((await slots.taken(agentId)) === 0 ? true : undefined), {
       timeoutMs: 5_000,
       what: 'the agent slots to be given back',

@@ -4,7 +4,7 @@ import { startApp, TestApp } from './support/app';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 import { expectProblem } from './support/problem-details';
-import { START_ATTEMPT } from '../src/tasks/task-state.sql';
+import { START_ATTEMPT } from '../src/execution/execution.sql';
 import { heartbeat, registerTestAgent, TestAgent, waitFor } from './support/test-agent';
 
 /**
@@ -316,6 +316,7 @@ describe('tasks', () => {
       await as(bob).get(`/api/v1/tasks/${created.id}/attempts`),
     ]) {
       expectProblem(response, 404);
+      expect(response.body.type).toBe('urn:ymera:problem:task-not-found');
       expect(response.body.detail).toBe('Task not found.');
     }
     const listed = (await as(bob).get('/api/v1/tasks?limit=1000').expect(200)).body as ListView;
@@ -426,6 +427,7 @@ describe('tasks', () => {
     await waitForFinal(alice, created.id);
     const response = await as(alice).post(`/api/v1/tasks/${created.id}/cancel`);
     expectProblem(response, 409);
+    expect(response.body.type).toBe('urn:ymera:problem:task-already-finished');
     expect(response.body.detail).toBe('The task is already completed.');
 
     const waiting = await submit(alice, { taskType: 'nobody-does-this', maxAttempts: 10 });
@@ -655,10 +657,12 @@ describe('tasks', () => {
       const errors = (response.body as { errors: { field: string }[] }).errors;
       expect(errors.map((e) => e.field)).toContain(field);
     }
-    expectProblem(
-      await as(alice).post('/api/v1/tasks').set('Idempotency-Key', 'x'.repeat(201)).send(valid),
-      400,
-    );
+    const badKey = await as(alice)
+      .post('/api/v1/tasks')
+      .set('Idempotency-Key', 'x'.repeat(201))
+      .send(valid);
+    expectProblem(badKey, 400);
+    expect(badKey.body.type).toBe('urn:ymera:problem:invalid-idempotency-key');
     expectProblem(await as(alice).get('/api/v1/tasks/not-a-uuid'), 400);
     expectProblem(await request(t.http).post('/api/v1/tasks').send(valid), 401);
   });

@@ -3,16 +3,14 @@
  * event loop with the load generator):
  *
  *   empty  the framework-free HTTP ceiling: node:http, reads the body, answers a fixed JSON.
- *   list   the list ceiling: node:http and a bare `pg` pool (the service's pool size) running the
- *          very statements Ymera runs for GET /api/v1/tasks (page and total at once, named prepared
- *          statements, as Ymera does) and answering the same JSON, both taken from
- *          src/tasks/task-list.query.ts.
- *          It trusts an X-Bench-Owner header where Ymera verifies a token.
- *   create the task creation ceiling: node:http, a bare `pg` pool and a Bull queue doing what
- *          Ymera does for POST /api/v1/tasks: the service's own insert of the task with its
- *          task.create record (one prepared statement), then the job added with the service's job
- *          options, and the same 201 JSON. It trusts X-Bench-Owner, validates nothing, limits no
- *          rate and dispatches nothing (no worker on its queue).
+ *   list   the list ceiling: node:http and the service's TasksRepository.list over a DataSource of
+ *          the service's pool size (the very statements Ymera runs for GET /api/v1/tasks) answering
+ *          the same JSON. It trusts an X-Bench-Owner header where Ymera verifies a token.
+ *   create the task creation ceiling: node:http, TasksRepository.insert (the task with its
+ *          task.create record, one prepared statement) and the service's producer (TaskQueue,
+ *          the job with the service's options), and the same 201 JSON: what Ymera does for POST
+ *          /api/v1/tasks without Nest. It trusts X-Bench-Owner, validates nothing, limits no rate
+ *          and dispatches nothing (no worker on its queue).
  *   agent  the loopback no-op agent: answers every dispatch with {"result":{"ok":true}} at once.
  *
  *   node -r ts-node/register/transpile-only bench/lib/servers.ts <kind> <port>
@@ -20,17 +18,16 @@
 import Bull from 'bull';
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { Pool } from 'pg';
-import { loadConfig } from '../../src/config/app-config';
+import { DataSource } from 'typeorm';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { dataSourceOptions } from '../../src/database/data-source-options';
 import { bullRootOptions } from '../../src/queue/queue.module';
+import { TaskQueue } from '../../src/queue/task-queue.service';
+import { QueueName, TaskJobData } from '../../src/queue/tasks.queue';
 import { CreateTaskDto } from '../../src/tasks/dto/create-task.dto';
 import { ListTasksDto } from '../../src/tasks/dto/list-tasks.dto';
 import { TaskDto } from '../../src/tasks/dto/task.dto';
-import { taskFromRow, TaskRow } from '../../src/tasks/entities/task.entity';
-import { taskListAnswer, taskListStatements, TaskListRow } from '../../src/tasks/task-list.query';
-import { taskJobData } from '../../src/tasks/task-queue.service';
-import { QUEUES, QueueName } from '../../src/tasks/tasks.queue';
-import { INSERT_TASK, insertTaskValues } from '../../src/tasks/tasks.service';
+import { TasksRepository } from '../../src/tasks/tasks.repository';
 
 const [kind, portText] = process.argv.slice(2);
 const port = Number(portText);
@@ -54,11 +51,20 @@ function readBody(request: http.IncomingMessage, done: (body: string) => void): 
   request.on('end', () => done(Buffer.concat(chunks).toString()));
 }
 
-function pgPool(): Pool {
-  return new Pool({
-    connectionString: process.env.DATABASE_URL,
-    max: Number(process.env.DB_POOL_MAX ?? 20),
-  });
+/**
+ * The service's configuration (DATABASE_URL, DB_POOL_MAX, REDIS_URL and REDIS_KEY_PREFIX come from
+ * the benchmark; the secret is required by the configuration and used by nothing here).
+ */
+const config: AppConfig = loadConfig({
+  ...process.env,
+  JWT_SECRET: randomBytes(48).toString('base64'),
+});
+
+/** The service's task repository over a DataSource of its own, opened before the first request. */
+function tasksRepository(): Promise<TasksRepository> {
+  return new DataSource(dataSourceOptions(config.database))
+    .initialize()
+    .then((dataSource) => new TasksRepository(dataSource));
 }
 
 function emptyServer(): http.Server {
@@ -74,7 +80,7 @@ function agentServer(): http.Server {
 }
 
 function listServer(): http.Server {
-  const pool = pgPool();
+  const tasks = tasksRepository();
   return http.createServer((request, response) => {
     onBody(request, () => {
       const url = new URL(request.url ?? '/', 'http://ceiling');
@@ -85,22 +91,18 @@ function listServer(): http.Server {
       const cursor = url.searchParams.get('cursor');
       if (typeof owner !== 'string') return json(response, 400, '{"error":"owner"}');
       const query = Object.assign(new ListTasksDto(), { limit, skip, cursor: cursor ?? undefined });
-      const { page, total } = taskListStatements({ id: owner, username: '', role: 'user' }, query);
-      Promise.all([pool.query<TaskListRow>(page), pool.query<{ total: string }>(total)])
-        .then(([{ rows }, counted]) => {
-          json(response, 200, taskListAnswer(rows, Number(counted.rows[0].total), query));
-        })
+      tasks
+        .then((repository) => repository.list({ id: owner, username: '', role: 'user' }, query))
+        .then((page) => json(response, 200, page))
         .catch((error: unknown) => json(response, 500, JSON.stringify({ error: String(error) })));
     });
   });
 }
 
 function createServer(): http.Server {
-  const pool = pgPool();
-  // The service's configuration, for its queue options (REDIS_URL and REDIS_KEY_PREFIX come from
-  // the benchmark; the secret is required by the configuration and used by nothing here).
-  const config = loadConfig({ ...process.env, JWT_SECRET: randomBytes(48).toString('base64') });
-  const queue = new Bull(QueueName.Tasks, config.redis.url, bullRootOptions(config));
+  const tasks = tasksRepository();
+  const queue = new Bull<TaskJobData>(QueueName.Tasks, config.redis.url, bullRootOptions(config));
+  const producer = new TaskQueue(queue, config);
   return http.createServer((request, response) => {
     readBody(request, (text) => {
       if (request.url === '/ready') return json(response, 200, '{"status":"ok"}');
@@ -112,11 +114,10 @@ function createServer(): http.Server {
         userAgent: request.headers['user-agent'] ?? null,
         requestId: null,
       };
-      pool
-        .query<TaskRow>({ ...INSERT_TASK, values: insertTaskValues(owner, dto, null, client) })
-        .then(async ({ rows: [row] }) => {
-          const task = taskFromRow(row);
-          await queue.add(taskJobData(task), QUEUES[QueueName.Tasks].jobOptions(task, config));
+      tasks
+        .then(async (repository) => {
+          const { task } = await repository.insert(owner, dto, null, client);
+          await producer.enqueue(task);
           json(response, 201, JSON.stringify(TaskDto.from(task)));
         })
         .catch((error: unknown) => json(response, 500, JSON.stringify({ error: String(error) })));

@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   Body,
   Controller,
   Delete,
@@ -17,14 +16,16 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { ApiProblemResponses } from '../common/decorators/api-problem-responses.decorator';
 import { Client, ClientContext } from '../common/decorators/client-context.decorator';
+import { CommonError, CommonErrorCode } from '../common/errors/common.errors';
 import { AuthenticatedUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { ApiPage } from '../common/pagination/api-page.decorator';
 import { Page } from '../common/pagination/page';
+import { AgentsErrorCode } from './agents.errors';
 import { AgentsService } from './agents.service';
 import { AgentDto, CreatedAgentDto } from './dto/agent.dto';
 import { CreateAgentDto } from './dto/create-agent.dto';
@@ -32,10 +33,18 @@ import { HeartbeatDto, HeartbeatResponseDto } from './dto/heartbeat.dto';
 import { ListAgentsDto } from './dto/list-agents.dto';
 import { UpdateAgentDto } from './dto/update-agent.dto';
 
+const AGENT_NOT_FOUND = {
+  status: 404,
+  description: 'No such agent, or not yours',
+  code: AgentsErrorCode.AgentNotFound,
+};
+
 const AgentId = () =>
   Param(
     'id',
-    new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID.') }),
+    new ParseUUIDPipe({
+      exceptionFactory: () => new CommonError(CommonErrorCode.InvalidId, 'id must be a UUID.'),
+    }),
   );
 
 @ApiTags('agents')
@@ -69,14 +78,14 @@ export class AgentsController {
 
   @Get(':id')
   @ApiOkResponse({ type: AgentDto })
-  @ApiNotFoundResponse({ description: 'No such agent, or not yours' })
+  @ApiProblemResponses(AGENT_NOT_FOUND)
   get(@CurrentUser() user: AuthenticatedUser, @AgentId() id: string): Promise<AgentDto> {
     return this.agents.get(user, id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: AgentDto })
-  @ApiNotFoundResponse({ description: 'No such agent, or not yours' })
+  @ApiProblemResponses(AGENT_NOT_FOUND)
   update(
     @CurrentUser() user: AuthenticatedUser,
     @AgentId() id: string,
@@ -89,7 +98,7 @@ export class AgentsController {
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ description: 'No such agent, or not yours' })
+  @ApiProblemResponses(AGENT_NOT_FOUND)
   remove(
     @CurrentUser() user: AuthenticatedUser,
     @AgentId() id: string,
@@ -101,7 +110,7 @@ export class AgentsController {
   @Post(':id/heartbeat')
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: HeartbeatResponseDto })
-  @ApiNotFoundResponse({ description: 'No such agent, or not yours' })
+  @ApiProblemResponses(AGENT_NOT_FOUND)
   heartbeat(
     @CurrentUser() user: AuthenticatedUser,
     @AgentId() id: string,

@@ -1,18 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
-import { AgentHeartbeatSweeper } from './agent-heartbeat.sweeper';
-import { AgentSlots } from './agent-slots';
+import { DispatchModule } from '../dispatch/dispatch.module';
 import { AgentsController } from './agents.controller';
 import { AgentsService } from './agents.service';
-import { EndpointPolicy } from './endpoint-policy';
 import { Agent } from './entities/agent.entity';
 
-/** The agent registry. Exports routing (AgentsService, AgentSlots) and the SSRF guard for dispatch. */
+/** The agent registry and heartbeats. Endpoints pass dispatch's SSRF policy at registration. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Agent]), AuditModule],
+  imports: [TypeOrmModule.forFeature([Agent]), AuditModule, DispatchModule],
   controllers: [AgentsController],
-  providers: [AgentsService, AgentSlots, EndpointPolicy, AgentHeartbeatSweeper],
-  exports: [AgentsService, AgentSlots, EndpointPolicy],
+  providers: [AgentsService],
 })
 export class AgentsModule {}

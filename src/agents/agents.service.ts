@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
@@ -8,61 +8,19 @@ import { ClientContext } from '../common/decorators/client-context.decorator';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { findVisible, ownerFilter, visibleTo } from '../common/ownership/owned';
 import { mapPage, Page, paginate } from '../common/pagination/page';
-import { preparedQuery } from '../database/prepared-query';
 import { AgentDto, CreatedAgentDto } from './dto/agent.dto';
 import { CreateAgentDto } from './dto/create-agent.dto';
 import { HeartbeatResponseDto } from './dto/heartbeat.dto';
 import { ListAgentsDto } from './dto/list-agents.dto';
 import { UpdateAgentDto } from './dto/update-agent.dto';
-import { AgentSlots } from './agent-slots';
-import { EndpointPolicy } from './endpoint-policy';
-import { Agent, AgentProtocol, AgentStatus } from './entities/agent.entity';
+import { EndpointPolicy } from '../dispatch/endpoint-policy';
+import { AgentsError, AgentsErrorCode } from './agents.errors';
+import { Agent, AgentStatus } from './entities/agent.entity';
 
-/** What the dispatcher needs to reach an agent it has claimed a slot on. */
-export interface DispatchTarget {
-  id: string;
-  endpointUrl: string;
-  protocol: 'http' | 'a2a';
-  signingSecret: string;
-}
-
-export interface ClaimAgentInput {
-  ownerId: string;
-  taskType: string;
-  /** The agent the task names; routing by capability when absent. */
-  agentId?: string | null;
-}
-
-const NOT_FOUND = 'Agent not found.';
+const NOT_FOUND = () => new AgentsError(AgentsErrorCode.AgentNotFound, 'Agent not found.');
 const SIGNING_SECRET_BYTES = 32;
 
-/** $1 owner, $2 task type, $3 named agent (or null): the agents that could take the task. */
-const CAPABLE = `owner_id = $1 AND status = 'active'
-  AND (CASE WHEN $3::uuid IS NULL THEN capabilities @> ARRAY[$2::text] ELSE id = $3::uuid END)`;
-/**
- * The agents claimAgent chooses among, in order of preference; prepared (see preparedQuery).
- * $1 owner, $2 task type, $3 the requested agent or null. Exported for the pipeline benchmark.
- */
-export const CANDIDATES = {
-  name: 'ymera_agent_candidates',
-  text: `SELECT id, endpoint_url, protocol, signing_secret, max_concurrency
-           FROM agents WHERE ${CAPABLE}
-          ORDER BY last_heartbeat DESC NULLS LAST, id
-          LIMIT 100`,
-};
-
-interface CandidateRow {
-  id: string;
-  endpoint_url: string;
-  protocol: AgentProtocol;
-  signing_secret: string;
-  max_concurrency: number;
-}
-
-/**
- * The agent registry (owners see their own agents, admins every agent) and the routing the
- * dispatcher relies on: claimAgent takes a slot within max_concurrency (AgentSlots gives it back).
- */
+/** The agent registry: owners see their own agents, admins every agent. */
 @Injectable()
 export class AgentsService {
   constructor(
@@ -70,7 +28,6 @@ export class AgentsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly endpoints: EndpointPolicy,
-    private readonly slots: AgentSlots,
   ) {}
 
   async create(
@@ -214,49 +171,7 @@ export class AgentsService {
       [id, status, ownerFilter(actor)],
     );
     const row = rows[0];
-    if (!row) throw new NotFoundException(NOT_FOUND);
+    if (!row) throw NOT_FOUND();
     return { id: row.id, status: row.status, lastHeartbeat: row.last_heartbeat.toISOString() };
-  }
-
-  /**
-   * Takes one concurrency slot, for the attempt `attemptId`, on an agent of `ownerId` that may
-   * receive the task: the named agent, or else the least-loaded active agent whose capabilities
-   * contain taskType (ties: the freshest heartbeat; the 100 freshest are considered). 'none' when
-   * no such agent is active, 'busy' when all their slots are taken. The slot is given back by
-   * AgentSlots.release once the attempt is over (AgentSlots.repair catches one never given back).
-   */
-  async claimAgent(
-    input: ClaimAgentInput,
-    attemptId: string,
-  ): Promise<DispatchTarget | 'none' | 'busy'> {
-    const candidates = await preparedQuery<CandidateRow>(this.dataSource, CANDIDATES, [
-      input.ownerId,
-      input.taskType,
-      input.agentId ?? null,
-    ]);
-    if (candidates.length === 0) return 'none';
-    const claimed = await this.slots.claim(
-      candidates.map((row) => ({ id: row.id, maxConcurrency: row.max_concurrency })),
-      attemptId,
-    );
-    const row = candidates.find((candidate) => candidate.id === claimed);
-    if (!row) return 'busy';
-    return {
-      id: row.id,
-      endpointUrl: row.endpoint_url,
-      protocol: row.protocol,
-      signingSecret: row.signing_secret,
-    };
-  }
-
-  /** Sets every active or busy agent whose last heartbeat is older than the TTL to inactive. */
-  async expireHeartbeats(ttlS: number): Promise<number> {
-    const [, affected] = await this.agents.manager.query<[unknown[], number]>(
-      `UPDATE agents SET status = 'inactive'
-        WHERE status IN ('active', 'busy')
-          AND (last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => $1))`,
-      [ttlS],
-    );
-    return affected;
   }
 }

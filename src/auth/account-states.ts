@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { Role } from '../common/decorators/roles.decorator';
+import { Role } from '../common/auth/role';
 import { AppConfig } from '../config/app-config';
 
 /** What an access token is checked against on every request. */

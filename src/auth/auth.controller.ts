@@ -1,15 +1,15 @@
 import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiProblemResponses } from '../common/decorators/api-problem-responses.decorator';
 import { Client, ClientContext } from '../common/decorators/client-context.decorator';
 import { Public } from '../common/decorators/public.decorator';
+import { AuthErrorCode } from './auth.errors';
 import { AuthService } from './auth.service';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { LoginDto } from './dto/login.dto';
@@ -27,7 +27,11 @@ export class AuthController {
   @Post('register')
   @AuthRateLimit()
   @ApiCreatedResponse({ type: AuthResponseDto })
-  @ApiConflictResponse({ description: 'Username or email already taken' })
+  @ApiProblemResponses({
+    status: 409,
+    description: 'Username or email already taken',
+    code: AuthErrorCode.AccountTaken,
+  })
   register(@Body() dto: RegisterDto, @Client() client: ClientContext): Promise<AuthResponseDto> {
     return this.auth.register(dto, client);
   }
@@ -36,7 +40,11 @@ export class AuthController {
   @AuthRateLimit()
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: AuthResponseDto })
-  @ApiUnauthorizedResponse({ description: 'Unknown user or wrong password (one answer for both)' })
+  @ApiProblemResponses({
+    status: 401,
+    description: 'Unknown user or wrong password (one answer for both)',
+    code: AuthErrorCode.InvalidCredentials,
+  })
   login(@Body() dto: LoginDto, @Client() client: ClientContext): Promise<AuthResponseDto> {
     return this.auth.login(dto, client);
   }
@@ -48,8 +56,10 @@ export class AuthController {
     type: AuthResponseDto,
     description: 'A new pair; the presented token stops working',
   })
-  @ApiUnauthorizedResponse({
+  @ApiProblemResponses({
+    status: 401,
     description: 'Invalid, expired or reused token (reuse revokes the family)',
+    code: AuthErrorCode.InvalidRefreshToken,
   })
   refresh(@Body() dto: RefreshTokenDto, @Client() client: ClientContext): Promise<AuthResponseDto> {
     return this.auth.refresh(dto.refreshToken, client);

@@ -1,8 +1,9 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditAction } from '../audit/audit-actions';
 import { AuditService } from '../audit/audit.service';
 import { ClientContext } from '../common/decorators/client-context.decorator';
+import { AuthError, AuthErrorCode } from './auth.errors';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
@@ -36,19 +37,9 @@ export class AuthService {
         email: dto.email,
         passwordHash,
       });
-      const tokens = await this.tokens.issue(manager, user);
-      await this.audit.record(
-        {
-          action: AuditAction.AuthRegister,
-          actorId: user.id,
-          resourceType: 'user',
-          resourceId: user.id,
-          client,
-          details: { username: user.username },
-        },
-        manager,
-      );
-      return respond(user, tokens);
+      return this.signIn(manager, user, AuditAction.AuthRegister, client, {
+        details: { username: user.username },
+      });
     });
   }
 
@@ -69,22 +60,11 @@ export class AuthService {
           reason: !user ? 'unknown_user' : !valid ? 'wrong_password' : 'inactive_user',
         },
       });
-      throw new UnauthorizedException(BAD_CREDENTIALS);
+      throw new AuthError(AuthErrorCode.InvalidCredentials, BAD_CREDENTIALS);
     }
-    return this.dataSource.transaction(async (manager) => {
-      const tokens = await this.tokens.issue(manager, user);
-      await this.audit.record(
-        {
-          action: AuditAction.AuthLogin,
-          actorId: user.id,
-          resourceType: 'user',
-          resourceId: user.id,
-          client,
-        },
-        manager,
-      );
-      return respond(user, tokens);
-    });
+    return this.dataSource.transaction((manager) =>
+      this.signIn(manager, user, AuditAction.AuthLogin, client),
+    );
   }
 
   async refresh(presented: string, client: ClientContext): Promise<AuthResponseDto> {
@@ -108,18 +88,9 @@ export class AuthService {
       if (result.kind === 'invalid') return null;
       const user = await manager.getRepository(User).findOneBy({ id: result.token.userId });
       if (!user?.isActive) return null;
-      const tokens = await this.tokens.issue(manager, user, result.token.familyId);
-      await this.audit.record(
-        {
-          action: AuditAction.AuthRefresh,
-          actorId: user.id,
-          resourceType: 'user',
-          resourceId: user.id,
-          client,
-        },
-        manager,
-      );
-      return respond(user, tokens);
+      return this.signIn(manager, user, AuditAction.AuthRefresh, client, {
+        familyId: result.token.familyId,
+      });
     });
     // Thrown after the transaction so that the family revocation of a reuse commits.
     if (!outcome) throw INVALID_REFRESH_TOKEN();
@@ -145,7 +116,22 @@ export class AuthService {
     });
   }
 
-  async me(userId: string): Promise<UserDto> {
-    return UserDto.from(await this.users.get(userId));
+  /**
+   * Tokens for `user` (a new family, or the next of `familyId`) and the audit record of why they
+   * were issued, in the caller's transaction: one answer for register, login and refresh.
+   */
+  private async signIn(
+    manager: EntityManager,
+    user: User,
+    action: AuditAction,
+    client: ClientContext,
+    { familyId, details }: { familyId?: string; details?: Record<string, unknown> } = {},
+  ): Promise<AuthResponseDto> {
+    const tokens = await this.tokens.issue(manager, user, familyId);
+    await this.audit.record(
+      { action, actorId: user.id, resourceType: 'user', resourceId: user.id, client, details },
+      manager,
+    );
+    return respond(user, tokens);
   }
 }

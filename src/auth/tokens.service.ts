@@ -1,8 +1,9 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EntityManager, IsNull } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { AuthError, AuthErrorCode } from './auth.errors';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { User } from './entities/user.entity';
 
@@ -95,4 +96,7 @@ export class TokensService {
 }
 
 export const INVALID_REFRESH_TOKEN = () =>
-  new UnauthorizedException('The refresh token is invalid, expired or revoked.');
+  new AuthError(
+    AuthErrorCode.InvalidRefreshToken,
+    'The refresh token is invalid, expired or revoked.',
+  );

@@ -1,18 +1,18 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedUser, CurrentUser } from '../common/decorators/current-user.decorator';
-import { AuthService } from './auth.service';
 import { UserDto } from './dto/user.dto';
+import { UsersService } from './users.service';
 
 @ApiTags('users')
 @ApiBearerAuth()
 @Controller({ path: 'users', version: '1' })
 export class UsersController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(private readonly users: UsersService) {}
 
   @Get('me')
   @ApiOkResponse({ type: UserDto })
   me(@CurrentUser() user: AuthenticatedUser): Promise<UserDto> {
-    return this.auth.me(user.id);
+    return this.users.me(user.id);
   }
 }

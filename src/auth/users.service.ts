@@ -1,7 +1,9 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
-import { Role } from '../common/decorators/roles.decorator';
+import { Role } from '../common/auth/role';
+import { AuthError, AuthErrorCode } from './auth.errors';
+import { UserDto } from './dto/user.dto';
 import { User } from './entities/user.entity';
 
 const UNIQUE_VIOLATION = '23505';
@@ -27,8 +29,13 @@ export class UsersService {
 
   async get(id: string): Promise<User> {
     const user = await this.users.findOneBy({ id });
-    if (!user) throw new NotFoundException('User not found.');
+    if (!user) throw new AuthError(AuthErrorCode.UserNotFound, 'User not found.');
     return user;
+  }
+
+  /** The caller's own account, as the API shows it. */
+  async me(userId: string): Promise<UserDto> {
+    return UserDto.from(await this.get(userId));
   }
 
   /** Inserts a user; a taken username or email (whatever its case) is a 409. */
@@ -42,7 +49,7 @@ export class UsersService {
         error instanceof QueryFailedError &&
         (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
       ) {
-        throw new ConflictException('That username or email is already taken.');
+        throw new AuthError(AuthErrorCode.AccountTaken, 'That username or email is already taken.');
       }
       throw error;
     }

@@ -8,7 +8,7 @@ import { basicAuth } from '../common/http/basic-auth.middleware';
 import { RedisFailureLimiter } from '../common/http/failure-limiter';
 import { AppConfig } from '../config/app-config';
 import { InjectRedis } from '../redis/redis.module';
-import { QueueName } from '../tasks/tasks.queue';
+import { QueueName } from '../queue/tasks.queue';
 
 /** Where the board is served (API.md), outside the versioned API prefix. */
 export const QUEUE_BOARD_PATH = 'admin/queues';
@@ -47,7 +47,7 @@ class QueueBoardAuth implements NestMiddleware {
 /**
  * Bull Board at /admin/queues, behind HTTP basic auth (BULL_BOARD_USER and BULL_BOARD_PASSWORD):
  * jobs can be inspected, retried and removed there, so it is not mounted at all without
- * credentials, nor in worker processes (they serve health and metrics only). The board is Express
+ * credentials (AppModule mounts it only where the API is served). The board is Express
  * middleware, not Nest routes: the JWT guard never sees it, the basic-auth middleware covers the
  * page, its static assets and its /api routes alike.
  */
@@ -55,7 +55,7 @@ class QueueBoardAuth implements NestMiddleware {
 export class QueueBoardModule {
   static forRoot(config: AppConfig): DynamicModule {
     const { user, password } = config.bullBoard;
-    if (!user || !password || config.role === 'worker') return { module: QueueBoardModule };
+    if (!user || !password) return { module: QueueBoardModule };
     return {
       module: QueueBoardModule,
       imports: [

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
-import { AgentsModule } from '../agents/agents.module';
 import { DispatchService } from './dispatch.service';
+import { EndpointPolicy, HostResolver } from './endpoint-policy';
 
+/**
+ * How a message reaches an agent: the transports and the SSRF policy. The agent registry uses the
+ * policy to check an endpoint at registration; the execution module dispatches.
+ */
 @Module({
-  imports: [AgentsModule],
-  providers: [DispatchService],
-  exports: [DispatchService],
+  providers: [DispatchService, EndpointPolicy, HostResolver],
+  exports: [DispatchService, EndpointPolicy],
 })
 export class DispatchModule {}

@@ -1,11 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { JsonObject } from '../common/json';
-import { DispatchTarget } from '../agents/agents.service';
-import {
-  EndpointNotAllowedException,
-  EndpointPolicy,
-  pinnedLookup,
-} from '../agents/endpoint-policy';
+import { DispatchTarget } from './dispatch-target';
+import { EndpointRefusedError } from './dispatch.errors';
+import { EndpointPolicy, pinnedLookup } from './endpoint-policy';
 import { classifyReply, DispatchOutcome, permanent, retryable } from './classify';
 import { HttpTransport } from './http-transport';
 import { DispatchHeader, signBody, unixSeconds } from './signing';
@@ -50,7 +47,7 @@ export class DispatchService implements OnApplicationShutdown {
       // agent registered, and the connection goes to exactly the address checked here.
       endpoint = await this.endpoints.assertAllowed(target.endpointUrl);
     } catch (error) {
-      if (!(error instanceof EndpointNotAllowedException)) throw error;
+      if (!(error instanceof EndpointRefusedError)) throw error;
       const reason = `the agent's endpoint is refused: ${error.message}`;
       return error.reason === 'unresolvable' ? retryable(reason) : permanent(reason);
     }

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** Headers of every dispatch request (lower case, as Node exposes them to a receiving agent). */
 export const DispatchHeader = {
@@ -19,19 +19,6 @@ export function signBody(secret: string, timestamp: string, rawBody: string | Bu
   return (
     SCHEME + createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex')
   );
-}
-
-/** What an agent does with the headers: constant-time comparison of the expected signature. */
-export function verifySignature(
-  secret: string,
-  timestamp: string,
-  rawBody: string | Buffer,
-  signature: string | undefined,
-): boolean {
-  if (!signature) return false;
-  const expected = Buffer.from(signBody(secret, timestamp, rawBody));
-  const given = Buffer.from(signature);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 export function unixSeconds(now = Date.now()): string {

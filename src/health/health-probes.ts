@@ -62,12 +62,17 @@ export class HealthProbes implements BeforeApplicationShutdown {
    * workers drain meanwhile (TasksProcessor). Another signal (Ctrl-C) stops without the wait.
    */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
-    this.shuttingDown = true;
+    this.shutDown();
     if (signal !== 'SIGTERM' || this.shutdownDelayMs === 0) return;
     this.logger.log(
       `SIGTERM: readiness answers 503 for ${this.shutdownDelayMs} ms, then the HTTP server closes`,
     );
     await sleep(this.shutdownDelayMs);
+  }
+
+  /** Readiness answers 503 "shutting_down" from now on (main.ts calls it at the stop signal). */
+  shutDown(): void {
+    this.shuttingDown = true;
   }
 
   /**

@@ -84,7 +84,12 @@ export function probesFirst(
   };
 }
 
-/** Puts probesFirst in front of the one request listener the server has (Express' app). */
+/**
+ * Puts probesFirst in front of the one request listener the server has (Express' app). Swapping
+ * the listener is what it costs; what it buys (bench/README.md, Targets and Before and after):
+ * GET /health at 32 connections answers at a p99 of 3-4 ms instead of 20-22 ms through Express,
+ * 21,906-25,919 requests per second instead of 4,194-4,342.
+ */
 export function answerProbesFirst(server: Server, options: ProbesFirstOptions): void {
   const listeners = server.listeners('request') as RequestListener[];
   if (listeners.length !== 1) {

@@ -3,7 +3,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { Queue } from 'bull';
-import { QueueName } from '../tasks/tasks.queue';
+import { QueueName } from '../queue/tasks.queue';
 import { pingWithin } from './redis-ping';
 
 /**

@@ -6,9 +6,10 @@ import { BoundedLabelValues } from './bounded-label';
 import { Metric } from './metric-definitions';
 
 export type TaskCountedStatus = 'created' | 'completed' | 'failed' | 'cancelled';
-export type DispatchOutcome = 'succeeded' | 'retryable_error' | 'permanent_error';
+/** The outcome label of task_dispatch_duration_seconds: the outcome of a dispatch (dispatch/classify.ts). */
+export type DispatchOutcomeLabel = 'succeeded' | 'retryable_error' | 'permanent_error';
 
-const DISPATCH_OUTCOMES: readonly DispatchOutcome[] = [
+const DISPATCH_OUTCOME_LABELS: readonly DispatchOutcomeLabel[] = [
   'succeeded',
   'retryable_error',
   'permanent_error',
@@ -39,7 +40,7 @@ export class MetricsService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const { values } = await this.dispatchDuration.get();
     const present = new Set(values.map((value) => value.labels.outcome));
-    for (const outcome of DISPATCH_OUTCOMES) {
+    for (const outcome of DISPATCH_OUTCOME_LABELS) {
       if (!present.has(outcome)) this.dispatchDuration.zero({ outcome });
     }
   }
@@ -57,7 +58,7 @@ export class MetricsService implements OnModuleInit {
   }
 
   /** One dispatch attempt finished after `seconds`. */
-  dispatchObserved(outcome: DispatchOutcome, seconds: number): void {
+  dispatchObserved(outcome: DispatchOutcomeLabel, seconds: number): void {
     this.dispatchDuration.observe({ outcome }, seconds);
   }
 }

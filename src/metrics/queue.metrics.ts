@@ -5,7 +5,7 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Queue } from 'bull';
 import type { Gauge } from 'prom-client';
 import { withDeadline } from '../common/async/deadline';
-import { QueueName } from '../tasks/tasks.queue';
+import { QueueName } from '../queue/tasks.queue';
 import { Metric } from './metric-definitions';
 
 /** A scrape never waits longer than this for Redis: Prometheus' own timeout is 10 s by default. */

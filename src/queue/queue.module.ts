@@ -1,6 +1,8 @@
 import { BullModule, BullRootModuleOptions } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { TaskQueue } from './task-queue.service';
+import { QueueName, QUEUES } from './tasks.queue';
 
 /**
  * Shared by every queue: the Redis of the configuration (host, port, credentials and database index
@@ -35,7 +37,21 @@ export function bullRootOptions(config: AppConfig): BullRootModuleOptions {
   };
 }
 
+/**
+ * The tasks queue and its producer (TaskQueue), for the task API that adds jobs and for the
+ * execution module whose reconciler puts lost ones back. Every process has the queue: workers
+ * consume it, api processes only produce, and health, metrics and Bull Board read it.
+ */
 @Module({
-  imports: [BullModule.forRootAsync({ inject: [AppConfig], useFactory: bullRootOptions })],
+  imports: [
+    BullModule.forRootAsync({ inject: [AppConfig], useFactory: bullRootOptions }),
+    BullModule.registerQueueAsync({
+      name: QueueName.Tasks,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ settings: QUEUES[QueueName.Tasks].settings(config) }),
+    }),
+  ],
+  providers: [TaskQueue],
+  exports: [BullModule, TaskQueue],
 })
 export class QueueModule {}

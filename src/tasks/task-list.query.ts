@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { decodeCursor, encodeCursor } from '../common/pagination/page';
 import { ListTasksDto } from './dto/list-tasks.dto';
+import { TaskDto } from './dto/task.dto';
 import { preparedQuery } from '../database/prepared-query';
 
 /**
@@ -24,15 +25,35 @@ const iso = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
- * One task's answer (TaskDto: same fields, same order). Keep in step with TaskDto.from; the tasks
- * e2e suite compares both forms of the same task.
+ * How PostgreSQL writes each field of a TaskDto, over the tasks row `t`: one entry per field, so a
+ * field added to TaskDto without its SQL here does not compile. Written in TaskDto.from's order;
+ * task-list.query.spec.ts holds both to the same fields in the same order, and the tasks e2e
+ * suite compares both forms of the same task field for field.
  */
-const ITEM_COLUMNS = `(SELECT row_to_json(a)::text FROM (SELECT
-    t.id, t.owner_id AS "ownerId", COALESCE(t.agent_id, t.requested_agent_id) AS "agentId",
-    t.name, t.description, t.task_type AS "taskType", t.parameters, t.priority, t.status,
-    t.result, t.error_message AS "errorMessage", t.attempts, t.max_attempts AS "maxAttempts",
-    ${iso('t.created_at')} AS "createdAt", ${iso('t.updated_at')} AS "updatedAt",
-    ${iso('t.started_at')} AS "startedAt", ${iso('t.completed_at')} AS "completedAt") a) AS item`;
+export const TASK_DTO_SQL: { readonly [Field in keyof TaskDto]-?: string } = {
+  id: 't.id',
+  ownerId: 't.owner_id',
+  agentId: 'COALESCE(t.agent_id, t.requested_agent_id)',
+  name: 't.name',
+  description: 't.description',
+  taskType: 't.task_type',
+  parameters: 't.parameters',
+  priority: 't.priority',
+  status: 't.status',
+  result: 't.result',
+  errorMessage: 't.error_message',
+  attempts: 't.attempts',
+  maxAttempts: 't.max_attempts',
+  createdAt: iso('t.created_at'),
+  updatedAt: iso('t.updated_at'),
+  startedAt: iso('t.started_at'),
+  completedAt: iso('t.completed_at'),
+};
+
+/** One task's answer, a TaskDto as JSON text. */
+const ITEM_COLUMNS = `(SELECT row_to_json(a)::text FROM (SELECT ${Object.entries(TASK_DTO_SQL)
+  .map(([field, sql]) => `${sql} AS "${field}"`)
+  .join(', ')}) a) AS item`;
 
 const NEWEST_FIRST = (alias: string) => `ORDER BY ${alias}.created_at DESC, ${alias}.id DESC`;
 

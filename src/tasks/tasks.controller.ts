@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   Body,
   Controller,
   Get,
@@ -15,28 +14,37 @@ import {
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiHeader,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ApiProblemResponses } from '../common/decorators/api-problem-responses.decorator';
 import { Client, ClientContext } from '../common/decorators/client-context.decorator';
+import { CommonError, CommonErrorCode } from '../common/errors/common.errors';
 import { AuthenticatedUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { ApiPage } from '../common/pagination/api-page.decorator';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksDto } from './dto/list-tasks.dto';
 import { TaskAttemptListDto } from './dto/task-attempt.dto';
 import { TaskDto } from './dto/task.dto';
+import { TasksError, TasksErrorCode } from './tasks.errors';
 import { TasksService } from './tasks.service';
+
+const TASK_NOT_FOUND = {
+  status: 404,
+  description: 'No such task, or not yours',
+  code: TasksErrorCode.TaskNotFound,
+};
 
 const TaskId = () =>
   Param(
     'id',
-    new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID.') }),
+    new ParseUUIDPipe({
+      exceptionFactory: () => new CommonError(CommonErrorCode.InvalidId, 'id must be a UUID.'),
+    }),
   );
 
 /** Visible ASCII, as HTTP header values and the UUIDs clients usually send allow. */
@@ -45,7 +53,8 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 function idempotencyKey(value: string | undefined): string | null {
   if (value === undefined) return null;
   if (!IDEMPOTENCY_KEY.test(value)) {
-    throw new BadRequestException(
+    throw new TasksError(
+      TasksErrorCode.InvalidIdempotencyKey,
       'Idempotency-Key must be 1 to 200 visible ASCII characters (a UUID is a good choice).',
     );
   }
@@ -97,7 +106,7 @@ export class TasksController {
   @Get(':id')
   @ApiOperation({ summary: 'Get a task' })
   @ApiOkResponse({ type: TaskDto })
-  @ApiNotFoundResponse({ description: 'No such task, or not yours' })
+  @ApiProblemResponses(TASK_NOT_FOUND)
   get(@CurrentUser() user: AuthenticatedUser, @TaskId() id: string): Promise<TaskDto> {
     return this.tasks.get(user, id);
   }
@@ -106,8 +115,12 @@ export class TasksController {
   @ApiOperation({ summary: 'Cancel a task' })
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TaskDto, description: 'The task, now cancelled' })
-  @ApiNotFoundResponse({ description: 'No such task, or not yours' })
-  @ApiConflictResponse({ description: 'The task already completed, failed or was cancelled' })
+  @ApiProblemResponses(TASK_NOT_FOUND)
+  @ApiProblemResponses({
+    status: 409,
+    description: 'The task already completed, failed or was cancelled',
+    code: TasksErrorCode.TaskAlreadyFinished,
+  })
   cancel(
     @CurrentUser() user: AuthenticatedUser,
     @TaskId() id: string,
@@ -119,7 +132,7 @@ export class TasksController {
   @Get(':id/attempts')
   @ApiOperation({ summary: "List a task's attempts" })
   @ApiOkResponse({ type: TaskAttemptListDto, description: 'Every attempt, oldest first' })
-  @ApiNotFoundResponse({ description: 'No such task, or not yours' })
+  @ApiProblemResponses(TASK_NOT_FOUND)
   attempts(
     @CurrentUser() user: AuthenticatedUser,
     @TaskId() id: string,

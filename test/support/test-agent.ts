@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   createServer,
@@ -9,6 +8,7 @@ import {
 } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
 import request from 'supertest';
+import { verifySignature } from './agent-signature';
 import { TestApp } from './app';
 import { RegisteredUser } from './factories';
 
@@ -55,16 +55,11 @@ export interface RecordedRequest {
   answeredStatus: number | null;
 }
 
-/** Verifies X-Ymera-Signature the way an agent author would, independently of Ymera's code. */
 function signatureValid(secret: string, headers: IncomingHttpHeaders, raw: string): boolean {
   const timestamp = headers['x-ymera-timestamp'];
   const signature = headers['x-ymera-signature'];
   if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
-  const expected = Buffer.from(
-    `sha256=${createHmac('sha256', secret).update(`${timestamp}.${raw}`).digest('hex')}`,
-  );
-  const given = Buffer.from(signature);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return verifySignature(secret, timestamp, raw, signature);
 }
 
 /**

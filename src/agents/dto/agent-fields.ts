@@ -15,43 +15,16 @@ import {
   MaxLength,
   Min,
   MinLength,
-  ValidateBy,
-  ValidationOptions,
 } from 'class-validator';
+import { BoundedJson } from '../../common/decorators/bounded-json.decorator';
+import { TASK_TYPE_PATTERN } from '../../common/task-type';
 import { AGENT_PROTOCOLS } from '../entities/agent.entity';
 
 /** The validation and documentation of each writable agent field, shared by create and update. */
 
 export const MAX_CAPABILITIES = 100;
-export const CAPABILITY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 export const MAX_CONFIG_BYTES = 64 * 1024;
 const MAX_CONFIG_DEPTH = 10;
-
-function depth(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  const children = Object.values(value as Record<string, unknown>);
-  return 1 + (children.length ? Math.max(...children.map(depth)) : 0);
-}
-
-/** A JSON object of bounded size and nesting, so one agent cannot bloat every read of the table. */
-export function IsBoundedJsonObject(options?: ValidationOptions) {
-  return ValidateBy(
-    {
-      name: 'isBoundedJsonObject',
-      validator: {
-        validate: (value: unknown) =>
-          typeof value === 'object' &&
-          value !== null &&
-          !Array.isArray(value) &&
-          Buffer.byteLength(JSON.stringify(value)) <= MAX_CONFIG_BYTES &&
-          depth(value) <= MAX_CONFIG_DEPTH,
-        defaultMessage: () =>
-          `config must be a JSON object of at most ${MAX_CONFIG_BYTES} bytes and ${MAX_CONFIG_DEPTH} levels`,
-      },
-    },
-    options,
-  );
-}
 
 export const NameField = (required: boolean) =>
   applyDecorators(
@@ -88,7 +61,7 @@ export const CapabilitiesField = (required: boolean) =>
     IsString({ each: true }),
     MinLength(1, { each: true }),
     MaxLength(100, { each: true }),
-    Matches(CAPABILITY_PATTERN, {
+    Matches(TASK_TYPE_PATTERN, {
       each: true,
       message: 'each capability may hold only letters, digits, ".", "_", ":", "/" and "-"',
     }),
@@ -130,5 +103,6 @@ export const ConfigField = () =>
       description: `Free-form agent settings, at most ${MAX_CONFIG_BYTES} bytes`,
     }),
     IsObject(),
-    IsBoundedJsonObject(),
+    // Bounded, so one agent cannot bloat every read of the table.
+    BoundedJson({ maxBytes: MAX_CONFIG_BYTES, maxDepth: MAX_CONFIG_DEPTH }),
   );

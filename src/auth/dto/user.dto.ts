@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Role, ROLES } from '../../common/decorators/roles.decorator';
+import { Role, ROLES } from '../../common/auth/role';
 import { User } from '../entities/user.entity';
 
 export class UserDto {

@@ -5,7 +5,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { Role } from '../../common/decorators/roles.decorator';
+import { Role } from '../../common/auth/role';
 
 @Entity('users')
 export class User {

@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request, Response } from 'express';
@@ -7,6 +7,7 @@ import { IS_PUBLIC } from '../../common/decorators/public.decorator';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
 import { AccountStates } from '../account-states';
 import { AccessTokenPayload } from '../tokens.service';
+import { AuthError, AuthErrorCode } from '../auth.errors';
 
 const REALM = 'ymera';
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
@@ -18,8 +19,9 @@ export class AccountUnavailableError extends Error {
   }
 }
 
-/** Why a token was refused: the answer's detail and its RFC 6750 `WWW-Authenticate` challenge. */
+/** Why a token was refused: the answer's code and detail, its RFC 6750 `WWW-Authenticate` challenge. */
 export interface BearerRefusal {
+  code: AuthErrorCode;
   detail: string;
   challenge: string;
 }
@@ -32,23 +34,31 @@ export interface BearerRefusal {
 export function bearerRefusal(hasToken: boolean, reason: unknown): BearerRefusal {
   if (!hasToken) {
     return {
+      code: AuthErrorCode.TokenRequired,
       detail: 'An access token is required: send Authorization: Bearer <accessToken>.',
       challenge: `Bearer realm="${REALM}"`,
     };
   }
-  const [description, detail] =
+  const [code, description, detail] =
     reason instanceof AccountUnavailableError
       ? [
+          AuthErrorCode.AccountUnavailable,
           'The account is disabled or no longer exists',
           'The account is disabled or no longer exists.',
         ]
       : reason instanceof Error && reason.name === 'TokenExpiredError'
         ? [
+            AuthErrorCode.TokenExpired,
             'The access token expired',
             'The access token has expired: get a new one from POST /api/v1/auth/refresh.',
           ]
-        : ['The access token is invalid', 'The access token is invalid: log in again.'];
+        : [
+            AuthErrorCode.InvalidToken,
+            'The access token is invalid',
+            'The access token is invalid: log in again.',
+          ];
   return {
+    code,
     detail,
     challenge: `Bearer realm="${REALM}", error="invalid_token", error_description="${description}"`,
   };
@@ -100,6 +110,6 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const request = context.switchToHttp().getRequest<Request>();
     const refusal = bearerRefusal(Boolean(bearerToken(request)), reason);
     context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', refusal.challenge);
-    throw new UnauthorizedException(refusal.detail);
+    throw new AuthError(refusal.code, refusal.detail);
   }
 }

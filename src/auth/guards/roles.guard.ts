@@ -1,8 +1,10 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
-import { Role, ROLES_KEY } from '../../common/decorators/roles.decorator';
+import { Role } from '../../common/auth/role';
+import { ROLES_KEY } from '../../common/decorators/roles.decorator';
+import { AuthError, AuthErrorCode } from '../auth.errors';
 
 /** Global: enforces @Roles() where present. */
 @Injectable()
@@ -17,6 +19,6 @@ export class RolesGuard implements CanActivate {
     if (!roles?.length) return true;
     const user = context.switchToHttp().getRequest<Request>().user as AuthenticatedUser | undefined;
     if (user && roles.includes(user.role)) return true;
-    throw new ForbiddenException('This action needs the admin role.');
+    throw new AuthError(AuthErrorCode.RoleRequired, 'This action needs the admin role.');
   }
 }

@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import {
   ThrottlerException,
   ThrottlerGuard,
@@ -7,6 +7,7 @@ import {
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
+import { CommonError, CommonErrorCode } from '../../common/errors/common.errors';
 import { clientIp } from '../../common/http/client-ip';
 import { UNAVAILABLE_RETRY_AFTER_S } from '../../common/http/failure-limiter';
 import { requestIdOf } from '../../common/http/request-id';
@@ -42,7 +43,10 @@ export class ThrottleGuard extends ThrottlerGuard {
           .switchToHttp()
           .getResponse<Response>()
           .setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
-        throw new ServiceUnavailableException('Authentication is unavailable; retry shortly.');
+        throw new CommonError(
+          CommonErrorCode.RateLimiterUnavailable,
+          'Authentication is unavailable; retry shortly.',
+        );
       }
       this.log.warn({ err: error, requestId }, 'Rate limiter unavailable: request let through');
       return true;

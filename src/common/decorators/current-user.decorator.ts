@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { Role } from './roles.decorator';
+import { Role } from '../auth/role';
 
 /** Who is calling, as proven by the access token. */
 export interface AuthenticatedUser {

@@ -1,7 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
+import { Role } from '../auth/role';
 
-export const ROLES = ['user', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
 export const ROLES_KEY = 'ymera:roles';
 
 /** Restricts a route (or a controller) to users holding one of these roles. */

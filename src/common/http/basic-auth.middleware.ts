@@ -1,7 +1,7 @@
-import { ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { NextFunction, Request, Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { CommonError, CommonErrorCode } from '../errors/common.errors';
 import { clientIp } from './client-ip';
 import { FailureLimiter, UNAVAILABLE_RETRY_AFTER_S } from './failure-limiter';
 import { sendProblem, toProblem } from './problem';
@@ -60,7 +60,7 @@ export function basicAuth(expected: BasicCredentials, realm: string, limiter: Fa
     if (request.headers.authorization !== undefined) await limiter.failed(client);
     response.setHeader('WWW-Authenticate', challenge);
     const detail = given ? 'The credentials are not valid.' : 'Credentials are required.';
-    refuse(request, response, new UnauthorizedException(detail));
+    refuse(request, response, new CommonError(CommonErrorCode.BasicAuthRequired, detail));
     return false;
   };
 
@@ -70,7 +70,14 @@ export function basicAuth(expected: BasicCredentials, realm: string, limiter: Fa
       () => {
         if (response.headersSent) return;
         response.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
-        refuse(request, response, new ServiceUnavailableException());
+        refuse(
+          request,
+          response,
+          new CommonError(
+            CommonErrorCode.RateLimiterUnavailable,
+            'Credentials cannot be checked right now; retry shortly.',
+          ),
+        );
       },
     );
   };

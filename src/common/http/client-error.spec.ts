@@ -66,7 +66,9 @@ describe('answerClientErrors', () => {
     expect(answer.headers).toMatch(/\r\nConnection: close(\r\n|$)/);
     const requestId = /\r\nX-Request-Id: ([0-9a-f-]{36})(\r\n|$)/.exec(answer.headers)?.[1];
     expect(answer.body).toEqual({
-      type: 'about:blank',
+      type: expect.stringMatching(
+        /^urn:ymera:problem:(malformed-request|uri-too-long|request-header-too-large)$/,
+      ),
       title: expect.any(String),
       status,
       detail: expect.any(String),

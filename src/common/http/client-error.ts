@@ -1,9 +1,10 @@
-import { BadRequestException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { COMMON_PROBLEM_TYPES, CommonError, CommonErrorCode } from '../errors/common.errors';
+import { problemTypeUri } from '../errors/domain-error';
 import { PROBLEM_CONTENT_TYPE, ProblemDetails, sendProblem, toProblem } from './problem';
 
 /** What node:http's parser attaches to the errors it raises (`rawPacket`: the chunk it was reading). */
@@ -12,12 +13,22 @@ interface ParserError extends Error {
   rawPacket?: Buffer;
 }
 
-const DETAILS: Record<number, string> = {
-  400: 'The request is not valid HTTP.',
-  408: 'The request was not received in time.',
-  413: 'The request has chunk extensions larger than the server accepts.',
-  414: 'The request URL is longer than the server accepts.',
-  431: 'The request headers are larger than the server accepts.',
+/** The problem a status node:http's parser decided is answered with, and its detail. */
+const PROBLEMS: Record<number, { code: CommonErrorCode; detail: string }> = {
+  400: { code: CommonErrorCode.MalformedRequest, detail: 'The request is not valid HTTP.' },
+  408: { code: CommonErrorCode.RequestTimeout, detail: 'The request was not received in time.' },
+  413: {
+    code: CommonErrorCode.PayloadTooLarge,
+    detail: 'The request has chunk extensions larger than the server accepts.',
+  },
+  414: {
+    code: CommonErrorCode.UriTooLong,
+    detail: 'The request URL is longer than the server accepts.',
+  },
+  431: {
+    code: CommonErrorCode.RequestHeaderTooLarge,
+    detail: 'The request headers are larger than the server accepts.',
+  },
 };
 
 /** How long a connection may stay half-closed after the answer, waiting for the client to close it. */
@@ -60,11 +71,12 @@ function instanceOf(rawPacket: Buffer | undefined): string {
 export function clientErrorResponse(error: ParserError): string {
   const status = clientErrorStatus(error);
   const requestId = randomUUID();
+  const { code, detail } = PROBLEMS[status];
   const problem: ProblemDetails = {
-    type: 'about:blank',
-    title: STATUS_CODES[status]!,
+    type: problemTypeUri(code),
+    title: COMMON_PROBLEM_TYPES[code].title,
     status,
-    detail: DETAILS[status],
+    detail,
     instance: instanceOf(error.rawPacket),
     requestId,
   };
@@ -111,6 +123,9 @@ export function answerClientErrors(server: Server): void {
 /** RFC 9112: a server answers 400 to an HTTP/1.1 request without a Host header. */
 export function hostRequired(request: Request, response: Response, next: NextFunction): void {
   if (request.httpVersion !== '1.1' || request.headers.host !== undefined) return next();
-  const missing = new BadRequestException('An HTTP/1.1 request must have a Host header.');
+  const missing = new CommonError(
+    CommonErrorCode.HostRequired,
+    'An HTTP/1.1 request must have a Host header.',
+  );
   sendProblem(response, toProblem(missing, request));
 }

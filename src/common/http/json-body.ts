@@ -1,5 +1,6 @@
-import { BadRequestException } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
+import { CommonError, CommonErrorCode } from '../errors/common.errors';
+import { jsonDepth } from '../json';
 import { FieldError, sendProblem, toProblem, ValidationFailedException } from './problem';
 
 export const BODY_LIMIT = '1mb';
@@ -8,19 +9,6 @@ export const BODY_LIMIT = '1mb';
  * few kilobytes of nesting would otherwise exhaust the stack before any rule is checked.
  */
 export const MAX_JSON_DEPTH = 64;
-
-/** Depth of a parsed JSON value, measured without recursion so the check itself cannot overflow. */
-export function jsonDepth(value: unknown): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop()!;
-    if (current === null || typeof current !== 'object') continue;
-    deepest = Math.max(deepest, depth + 1);
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
 
 /**
  * Property names that reach or shadow what every object inherits: `__proto__`, `constructor`,
@@ -55,7 +43,8 @@ export function reservedKeyErrors(value: unknown): FieldError[] {
 /** Why a parsed body is refused before validation, or undefined when it may go on. */
 function refusal(body: unknown): Error | undefined {
   if (jsonDepth(body) > MAX_JSON_DEPTH) {
-    return new BadRequestException(
+    return new CommonError(
+      CommonErrorCode.BodyTooDeep,
       `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
     );
   }

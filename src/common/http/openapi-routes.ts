@@ -1,11 +1,21 @@
 import { INestApplication, Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { SkipThrottle } from '@nestjs/throttler';
 import { IS_PUBLIC } from '../decorators/public.decorator';
-import { Role, ROLES_KEY } from '../decorators/roles.decorator';
+import { Role } from '../auth/role';
+import { ROLES_KEY } from '../decorators/roles.decorator';
 
-/** @SkipThrottle({ default: true }) stores this key; @nestjs/throttler does not export its constants. */
-const SKIP_DEFAULT_THROTTLE = 'THROTTLER:SKIPdefault';
+/**
+ * The metadata key @SkipThrottle({ default: true }) sets, read off the decorator itself:
+ * @nestjs/throttler exports no constant for it.
+ */
+const SKIP_DEFAULT_THROTTLE = ((): string => {
+  class Probe {}
+  SkipThrottle({ default: true })(Probe);
+  const [key] = Reflect.getOwnMetadataKeys(Probe) as string[];
+  return key;
+})();
 
 /** Who may call a route and how, as the global guards will decide it. */
 export interface RouteAccess {

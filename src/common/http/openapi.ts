@@ -9,10 +9,12 @@ import {
   SwaggerModule,
 } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
+import { ProblemCatalog, problemTypeUri } from '../errors/domain-error';
 import { operationIdOf, RouteAccess, routeAccessByOperationId } from './openapi-routes';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { ProblemDetailsDto } from './problem-details.dto';
 import {
+  isProblemTypeHint,
   problemContent,
   problemDescription,
   problemExample,
@@ -41,7 +43,9 @@ const DESCRIPTION = [
   '- Resource endpoints live under `/api/v1`; health, metrics and these docs are unversioned.',
   '- Every request needs `Authorization: Bearer <accessToken>` unless its operation says otherwise.',
   '- Every response carries an `X-Request-Id` header (a safe one sent by the client is echoed).',
-  '- Every error is RFC 9457 problem details (`application/problem+json`, schema `ProblemDetails`).',
+  '- Every error is RFC 9457 problem details (`application/problem+json`, schema `ProblemDetails`);',
+  '  its `type` is `urn:ymera:problem:<code>` (listed in the schema and the README\'s "Errors"),',
+  '  or `about:blank` for a server failure.',
   '- Lists take `skip`, `limit` (1..1000) and `cursor`, and answer',
   '  `{ items, total, skip, limit, nextCursor }`, newest first.',
 ].join('\n');
@@ -107,14 +111,26 @@ function completeErrorResponse(
   status: number,
   response: ResponseObject,
   context: ExampleContext,
+  problems: ProblemCatalog,
 ): void {
   // A description the route gave (not the API-wide default) is the best example detail.
   const given = response.description !== problemDescription(status) ? response.description : '';
   response.description ||= problemDescription(status);
   response.content ??= problemContent();
   const problem = response.content[PROBLEM_CONTENT_TYPE];
-  if (problem && problem.example === undefined && problem.examples === undefined) {
-    problem.example = problemExample(status, { ...context, detail: given });
+  if (problem && problem.examples === undefined) {
+    // The route's problem type (@ApiProblemResponses code), else what the guards and pipes answer.
+    const hinted: unknown = problem.example;
+    const shared = problems.sharedStatusCodes[status];
+    const type = isProblemTypeHint(hinted)
+      ? hinted.type
+      : shared !== undefined
+        ? problemTypeUri(shared)
+        : undefined;
+    if (hinted === undefined || isProblemTypeHint(hinted)) {
+      const title = problems.types.find((entry) => entry.type === type)?.title;
+      problem.example = problemExample(status, { ...context, detail: given, type, title });
+    }
   }
   if (status === 429) response.headers ??= { ...RETRY_AFTER_HEADER };
 }
@@ -131,6 +147,7 @@ function completeOperation(
   operation: OperationObject,
   access: RouteAccess,
   context: ExampleContext,
+  problems: ProblemCatalog,
 ): void {
   operation.summary ||= summaryFrom(access.handlerName);
   if (access.isPublic) operation.security = [];
@@ -146,7 +163,7 @@ function completeOperation(
   }
   for (const [code, response] of Object.entries(responses)) {
     if (isReference(response)) continue;
-    if (Number(code) >= 400) completeErrorResponse(Number(code), response, context);
+    if (Number(code) >= 400) completeErrorResponse(Number(code), response, context, problems);
     else response.description ||= STATUS_CODES[Number(code)] ?? 'Success';
   }
   operation.responses = Object.fromEntries(
@@ -160,11 +177,34 @@ function sortedByKey<T>(record: Record<string, T> | undefined): Record<string, T
 }
 
 /**
+ * The ProblemDetails schema names every problem type in `x-problem-types`, with its status, title
+ * and meaning (as the README's "Errors" table does). Not as an enum of `type`: clients generated
+ * from a closed enum (Java, Kotlin, C#) fail to read a type added in a later release, when an
+ * unknown type should be handled by its status.
+ */
+function describeProblemTypes(document: OpenAPIObject, problems: ProblemCatalog): void {
+  const schema = document.components?.schemas?.ProblemDetails;
+  if (!schema || isReference(schema)) throw new Error('The ProblemDetails schema is missing');
+  (schema as Record<string, unknown>)['x-problem-types'] = problems.types.map(
+    ({ type, status, title, meaning }) => ({
+      type,
+      status,
+      title,
+      description: meaning,
+    }),
+  );
+}
+
+/**
  * The OpenAPI document of the application, built from its controllers and completed with what is
  * common to every route. Paths, schemas and tags are sorted, so the document only changes when
- * the API does (openapi.json at the repository root is this, checked in).
+ * the API does (openapi.json at the repository root is this, checked in). `problems` lists the
+ * problem types of every module (src/problem-types.ts).
  */
-export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+export function buildOpenApiDocument(
+  app: INestApplication,
+  problems: ProblemCatalog,
+): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Ymera')
     .setDescription(DESCRIPTION)
@@ -190,7 +230,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       if (!operation) continue;
       const access = routes.get(operation.operationId ?? '');
       if (!access) throw new Error(`No route handler found for operation ${method} ${path}`);
-      completeOperation(operation, access, exampleContext(path, operation, document));
+      completeOperation(operation, access, exampleContext(path, operation, document), problems);
       operation.tags?.forEach((tag) => usedTags.add(tag));
     }
   }
@@ -200,6 +240,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .map((name) =>
       TAG_DESCRIPTIONS[name] ? { name, description: TAG_DESCRIPTIONS[name] } : { name },
     );
+  describeProblemTypes(document, problems);
   if (Object.keys(document.info.contact ?? {}).length === 0) delete document.info.contact;
   document.paths = sortedByKey(document.paths)!;
   if (document.components) document.components.schemas = sortedByKey(document.components.schemas);

@@ -20,12 +20,19 @@ export class FieldErrorDto implements FieldError {
 export class ProblemDetailsDto implements ProblemDetails {
   @ApiProperty({
     format: 'uri-reference',
-    description: 'Identifies the kind of problem; "about:blank" when the status says it all.',
-    example: 'about:blank',
+    description:
+      'Identifies the kind of problem, for clients to switch on: urn:ymera:problem:<code> ' +
+      '(x-problem-types and the README\'s "Errors" list each with its status and meaning), or ' +
+      '"about:blank" for a failure the status says all about (an unexpected 500). Types may be ' +
+      'added: handle one you do not know by its status.',
+    example: 'urn:ymera:problem:task-not-found',
   })
   type: string;
 
-  @ApiProperty({ description: 'Short summary of the kind of problem.', example: 'Not Found' })
+  @ApiProperty({
+    description: 'Short summary of the kind of problem, the same for every problem of its type.',
+    example: 'Task not found',
+  })
   title: string;
 
   @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 404 })

@@ -1,5 +1,6 @@
 import { getSchemaPath, ResponseObject } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
+import { PROBLEM_TYPE_BASE } from '../errors/domain-error';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { ProblemDetailsDto } from './problem-details.dto';
 
@@ -16,12 +17,9 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'A dependency is unavailable; retry shortly',
 };
 
-/** The problem types problem.ts names (urn:ymera:problem:<slug>); the others are about:blank. */
-const SLUGS: Record<number, string> = { 400: 'validation-error', 429: 'rate-limited' };
-
 const DETAILS: Record<number, string> = {
   400: 'The request is invalid; see errors for each field.',
-  401: 'A valid access token is required.',
+  401: 'An access token is required: send Authorization: Bearer <accessToken>.',
   403: 'This action needs the admin role.',
   404: 'Not found.',
   409: 'The resource conflicts with its current state.',
@@ -40,26 +38,54 @@ export interface ProblemExampleOptions {
   instance: string;
   /** What the route says about this status, used as the detail when given. */
   detail?: string;
-  /** A field of the route's input, named in a 400's errors. */
+  /** A field of the route's input, named in a validation failure's errors. */
   field?: string;
+  /** The problem type (about:blank when none) and its title (the status's phrase when none). */
+  type?: string;
+  title?: string;
 }
+
+const VALIDATION_TYPE = `${PROBLEM_TYPE_BASE}validation-error`;
 
 /** An example body for `status`, shaped as problem.ts produces it. */
 export function problemExample(
   status: number,
-  { instance, detail, field }: ProblemExampleOptions,
+  {
+    instance,
+    detail,
+    field,
+    type = 'about:blank',
+    title = STATUS_CODES[status] ?? 'Error',
+  }: ProblemExampleOptions,
 ): Record<string, unknown> {
-  const title = STATUS_CODES[status] ?? 'Error';
+  const validation = type === VALIDATION_TYPE;
   const example: Record<string, unknown> = {
-    type: SLUGS[status] ? `urn:ymera:problem:${SLUGS[status]}` : 'about:blank',
-    title: status === 400 ? 'Validation failed' : title,
+    type,
+    title,
     status,
-    detail: status === 400 ? DETAILS[400] : sentence(detail) || DETAILS[status] || title,
+    detail: validation ? DETAILS[400] : sentence(detail) || DETAILS[status] || title,
     instance,
     requestId: '0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a',
   };
-  if (status === 400 && field) example.errors = [{ field, message: `${field} is not valid` }];
+  if (validation && field) example.errors = [{ field, message: `${field} is not valid` }];
   return example;
+}
+
+/**
+ * The problem type a route documents for one of its error responses, for the document builder to
+ * complete into a whole example (openapi.ts).
+ */
+export interface ProblemTypeHint {
+  type: string;
+}
+
+export function isProblemTypeHint(example: unknown): example is ProblemTypeHint {
+  return (
+    typeof example === 'object' &&
+    example !== null &&
+    Object.keys(example).length === 1 &&
+    typeof (example as Partial<ProblemTypeHint>).type === 'string'
+  );
 }
 
 function sentence(text: string | undefined): string {
@@ -67,9 +93,15 @@ function sentence(text: string | undefined): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
-/** The media type every error response is documented with. */
-export function problemContent(): NonNullable<ResponseObject['content']> {
-  return { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDetailsDto) } } };
+/** The media type every error response is documented with, with the problem type when known. */
+export function problemContent(type?: string): NonNullable<ResponseObject['content']> {
+  const hint: ProblemTypeHint | undefined = type ? { type } : undefined;
+  return {
+    [PROBLEM_CONTENT_TYPE]: {
+      schema: { $ref: getSchemaPath(ProblemDetailsDto) },
+      ...(hint ? { example: hint } : {}),
+    },
+  };
 }
 
 export const RETRY_AFTER_HEADER = {

@@ -1,7 +1,9 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { HttpException, NotFoundException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { COMMON_PROBLEM_TYPES, CommonError, CommonErrorCode } from '../errors/common.errors';
+import { DomainError, problemTypeUri } from '../errors/domain-error';
 import { requestIdOf } from './request-id';
 
 export interface FieldError {
@@ -23,9 +25,9 @@ export interface ProblemDetails {
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** A 400 whose body lists what is wrong with each field. */
-export class ValidationFailedException extends HttpException {
+export class ValidationFailedException extends CommonError {
   constructor(readonly errors: FieldError[]) {
-    super('The request is invalid.', HttpStatus.BAD_REQUEST);
+    super(CommonErrorCode.ValidationFailed, 'The request is invalid; see errors for each field.');
   }
 }
 
@@ -36,12 +38,28 @@ interface ClientFacingError {
   type?: string;
 }
 
-const BODY_PARSER_DETAILS: Record<string, string> = {
-  'entity.too.large': 'The request body is larger than 1 MiB.',
-  'entity.parse.failed': 'The request body is not valid JSON.',
-  'encoding.unsupported': 'The request body encoding is not supported.',
-  'charset.unsupported': 'The request body charset is not supported.',
-  'request.aborted': 'The request was aborted before its body was read.',
+/** body-parser's error types, as problems; any other is UnreadableBody. */
+const BODY_PARSER_ERRORS: Record<string, { code: CommonErrorCode; detail: string }> = {
+  'entity.too.large': {
+    code: CommonErrorCode.PayloadTooLarge,
+    detail: 'The request body is larger than 1 MiB.',
+  },
+  'entity.parse.failed': {
+    code: CommonErrorCode.InvalidJson,
+    detail: 'The request body is not valid JSON.',
+  },
+  'encoding.unsupported': {
+    code: CommonErrorCode.UnsupportedContentEncoding,
+    detail: 'The request body encoding is not supported.',
+  },
+  'charset.unsupported': {
+    code: CommonErrorCode.UnsupportedCharset,
+    detail: 'The request body charset is not supported.',
+  },
+  'request.aborted': {
+    code: CommonErrorCode.RequestAborted,
+    detail: 'The request was aborted before its body was read.',
+  },
 };
 
 function isClientFacing(error: unknown): error is ClientFacingError {
@@ -56,9 +74,8 @@ function isClientFacing(error: unknown): error is ClientFacingError {
   );
 }
 
-function typeFor(status: number, slug?: string): string {
-  return slug ? `urn:ymera:problem:${slug}` : 'about:blank';
-}
+/** The type of errors that say no more than their status (RFC 9457): unknown ones, the 500. */
+const ABOUT_BLANK = 'about:blank';
 
 /** RFC 9457 members first, in the order people read them. */
 function problem(
@@ -87,31 +104,38 @@ function httpExceptionDetail(exception: HttpException): string {
 }
 
 /**
- * What a client is told about an error. Anything not known to be safe to show is a 500 that says
- * only that the server failed: no messages, SQL or stack traces leave the process.
+ * What a client is told about an error. A module's DomainError is answered as its code's table
+ * says (status, title, `urn:ymera:problem:<code>`) with its message as detail; the few framework
+ * exceptions Ymera knows get their type here. Anything not known to be safe to show is a 500 that
+ * says only that the server failed: no messages, SQL or stack traces leave the process.
  */
 export function toProblem(error: unknown, request: Request): ProblemDetails {
-  if (error instanceof ValidationFailedException) {
+  if (error instanceof DomainError) {
+    const { status, title } = error.problemType;
     return problem(request, {
-      type: typeFor(400, 'validation-error'),
-      title: 'Validation failed',
-      status: 400,
-      detail: 'The request is invalid; see errors for each field.',
-      errors: error.errors,
+      type: error.typeUri,
+      title,
+      status,
+      detail: error.message,
+      ...(error instanceof ValidationFailedException ? { errors: error.errors } : {}),
     });
   }
   if (error instanceof ThrottlerException) {
-    return problem(request, {
-      type: typeFor(429, 'rate-limited'),
-      title: STATUS_CODES[429]!,
-      status: 429,
-      detail: 'Too many requests; retry after the number of seconds in Retry-After.',
-    });
+    return commonProblem(
+      request,
+      CommonErrorCode.RateLimited,
+      'Too many requests; retry after the number of seconds in Retry-After.',
+    );
+  }
+  // Services, guards and pipes throw coded errors, so a NotFoundException is Nest's answer to a
+  // method and path no route has ("Cannot GET /nowhere").
+  if (error instanceof NotFoundException) {
+    return commonProblem(request, CommonErrorCode.RouteNotFound, httpExceptionDetail(error));
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     return problem(request, {
-      type: typeFor(status),
+      type: ABOUT_BLANK,
       title: STATUS_CODES[status] ?? 'Error',
       status,
       detail:
@@ -119,19 +143,27 @@ export function toProblem(error: unknown, request: Request): ProblemDetails {
     });
   }
   if (isClientFacing(error)) {
+    const known = BODY_PARSER_ERRORS[error.type ?? ''];
+    const code = known?.code ?? CommonErrorCode.UnreadableBody;
+    // body-parser's status stands (415 for an encoding, 400 for most).
     return problem(request, {
-      type: typeFor(error.status),
-      title: STATUS_CODES[error.status] ?? 'Bad Request',
+      type: problemTypeUri(code),
+      title: COMMON_PROBLEM_TYPES[code].title,
       status: error.status,
-      detail: BODY_PARSER_DETAILS[error.type ?? ''] ?? 'The request could not be read.',
+      detail: known?.detail ?? 'The request could not be read.',
     });
   }
   return problem(request, {
-    type: typeFor(500),
+    type: ABOUT_BLANK,
     title: STATUS_CODES[500]!,
     status: 500,
     detail: 'The server failed to handle the request. Quote the requestId when reporting it.',
   });
+}
+
+function commonProblem(request: Request, code: CommonErrorCode, detail: string): ProblemDetails {
+  const { status, title } = COMMON_PROBLEM_TYPES[code];
+  return problem(request, { type: problemTypeUri(code), title, status, detail });
 }
 
 export function sendProblem(response: Response, problem: ProblemDetails): void {

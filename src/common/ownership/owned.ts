@@ -1,4 +1,3 @@
-import { NotFoundException } from '@nestjs/common';
 import { EntityManager, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { AuthenticatedUser } from '../decorators/current-user.decorator';
 
@@ -25,15 +24,15 @@ export function visibleTo<T extends Owned>(
 
 /**
  * The owned resource `id` if `actor` may see it (row-locked for the transaction of `manager` with
- * `lock`). Another user's resource is a 404 with `notFound`, exactly like a missing one: nobody
- * learns whether someone else's id exists.
+ * `lock`). Another user's resource is refused with `notFound()` (the module's 404), exactly like a
+ * missing one: nobody learns whether someone else's id exists.
  */
 export async function findVisible<T extends Owned>(
   manager: EntityManager,
   entity: EntityTarget<T>,
   actor: AuthenticatedUser,
   id: string,
-  notFound: string,
+  notFound: () => Error,
   lock = false,
 ): Promise<T> {
   const alias = 'owned';
@@ -44,6 +43,6 @@ export async function findVisible<T extends Owned>(
   );
   if (lock) qb.setLock('pessimistic_write');
   const found = await qb.getOne();
-  if (!found) throw new NotFoundException(notFound);
+  if (!found) throw notFound();
   return found;
 }

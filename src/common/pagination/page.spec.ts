@@ -1,8 +1,8 @@
-import { BadRequestException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { RefreshToken } from '../../auth/entities/refresh-token.entity';
 import { User } from '../../auth/entities/user.entity';
+import { CommonError, CommonErrorCode } from '../errors/common.errors';
 import { ListQueryDto } from './list-query.dto';
 import { paginate } from './page';
 
@@ -120,8 +120,8 @@ describe('paginate', () => {
       Buffer.from(`["2026-02-30T00:00:00.000Z","${randomUUID()}"]`).toString('base64url'),
     ],
   ])('refuses a cursor that is %s with a 400', async (_case, cursor) => {
-    await expect(paginate(builder(), query({ cursor }), 'createdAt')).rejects.toBeInstanceOf(
-      BadRequestException,
-    );
+    const refused = paginate(builder(), query({ cursor }), 'createdAt');
+    await expect(refused).rejects.toBeInstanceOf(CommonError);
+    await expect(refused).rejects.toMatchObject({ code: CommonErrorCode.InvalidCursor });
   });
 });

@@ -1,5 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
 import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { CommonError, CommonErrorCode } from '../errors/common.errors';
 import { ListQueryDto } from './list-query.dto';
 
 export interface Page<T> {
@@ -39,7 +39,10 @@ export function decodeCursor(cursor: string): CursorPosition {
   } catch {
     // fall through to the refusal below
   }
-  throw new BadRequestException('cursor is not a nextCursor this API returned.');
+  throw new CommonError(
+    CommonErrorCode.InvalidCursor,
+    'cursor is not a nextCursor this API returned.',
+  );
 }
 
 /**

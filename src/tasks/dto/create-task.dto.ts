@@ -10,10 +10,10 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateBy,
-  ValidationOptions,
 } from 'class-validator';
+import { BoundedJson } from '../../common/decorators/bounded-json.decorator';
 import { JsonObject } from '../../common/json';
+import { TASK_TYPE_PATTERN } from '../../common/task-type';
 import { TASK_PRIORITIES, TaskPriority } from '../entities/task.entity';
 
 export const MAX_PARAMETERS_BYTES = 256 * 1024;
@@ -21,34 +21,6 @@ const MAX_PARAMETERS_DEPTH = 32;
 export const MIN_TIMEOUT_MS = 100;
 export const MAX_TIMEOUT_MS = 3_600_000;
 export const MAX_ATTEMPTS = 10;
-/** Task types are matched against agent capabilities, so they follow the same pattern. */
-export const TASK_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
-
-function depth(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  const children = Object.values(value as Record<string, unknown>);
-  return 1 + (children.length ? Math.max(...children.map(depth)) : 0);
-}
-
-/** A JSON object of bounded size and nesting: it is stored, and sent to the agent on every attempt. */
-function IsBoundedParameters(options?: ValidationOptions) {
-  return ValidateBy(
-    {
-      name: 'isBoundedParameters',
-      validator: {
-        validate: (value: unknown) =>
-          typeof value === 'object' &&
-          value !== null &&
-          !Array.isArray(value) &&
-          Buffer.byteLength(JSON.stringify(value)) <= MAX_PARAMETERS_BYTES &&
-          depth(value) <= MAX_PARAMETERS_DEPTH,
-        defaultMessage: () =>
-          `parameters must be a JSON object of at most ${MAX_PARAMETERS_BYTES} bytes and ${MAX_PARAMETERS_DEPTH} levels`,
-      },
-    },
-    options,
-  );
-}
 
 export class CreateTaskDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Summarise Q3 report' })
@@ -84,7 +56,8 @@ export class CreateTaskDto {
     default: {},
   })
   @IsOptional()
-  @IsBoundedParameters()
+  // Bounded: it is stored, and sent to the agent on every attempt.
+  @BoundedJson({ maxBytes: MAX_PARAMETERS_BYTES, maxDepth: MAX_PARAMETERS_DEPTH })
   parameters?: JsonObject;
 
   @ApiPropertyOptional({ enum: TASK_PRIORITIES, default: 'normal' })
@@ -98,6 +71,7 @@ export class CreateTaskDto {
   })
   @IsOptional()
   @IsUUID()
+  /** The HTTP contract's name; inside Ymera (task row, queue job, routing) it is requestedAgentId. */
   agentId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_ATTEMPTS, default: 3 })

@@ -4,14 +4,16 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AgentSlots } from '../agents/agent-slots';
-import { AgentsService, DispatchTarget } from '../agents/agents.service';
 import { AppConfig } from '../config/app-config';
 import { DispatchOutcome, retryable } from '../dispatch/classify';
+import { DispatchTarget } from '../dispatch/dispatch-target';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { RecordedAttempt, TaskStateStore } from './task-state.store';
-import { RetryableAttemptError, TaskJobData } from './tasks.queue';
+import { RetryableAttemptError, TaskJobData } from '../queue/tasks.queue';
+import { AgentRouter } from './agent-router';
+import { AgentSlots } from './agent-slots';
+import { RecordedAttempt } from './execution.records';
+import { ExecutionRepository } from './execution.repository';
 
 /** While no capable agent can be claimed, claims are retried this often (doubling up to the cap). */
 const CLAIM_RETRY_FIRST_MS = 2;
@@ -48,10 +50,10 @@ export class TaskRunner {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly agents: AgentsService,
+    private readonly router: AgentRouter,
     private readonly slots: AgentSlots,
     private readonly dispatcher: DispatchService,
-    private readonly store: TaskStateStore,
+    private readonly repository: ExecutionRepository,
     private readonly metrics: MetricsService,
   ) {
     // Every in-flight dispatch listens to this one signal.
@@ -92,25 +94,28 @@ export class TaskRunner {
     }
     if (typeof target === 'string') {
       const error = unroutedMessage(data, target);
-      const recorded = await this.store.recordUnrouted(data.taskId, error);
+      const recorded = await this.repository.recordUnrouted(data.taskId, error);
       if (!recorded) return; // cancelled or finished meanwhile
+      await this.slots.releaseAll(recorded.interrupted);
       this.count(recorded, data);
       this.settle(job, recorded, error);
       return;
     }
 
-    let started;
+    let opened;
     try {
-      started = await this.store.start(data.taskId, target.id, attemptId);
+      opened = await this.repository.start(data.taskId, target.id, attemptId);
     } catch (error) {
       await this.slots.release(target.id, attemptId);
       throw error;
     }
-    if (!started) {
+    if (!opened) {
       // Cancelled or finished since the job was queued: nothing to send.
       await this.slots.release(target.id, attemptId);
       return;
     }
+    await this.slots.releaseAll(opened.interrupted);
+    const { started } = opened;
 
     let outcome: DispatchOutcome;
     const dispatchedAt = performance.now();
@@ -135,7 +140,7 @@ export class TaskRunner {
 
     // When recording fails (database down) the attempt stays open and keeps its slot: Bull retries
     // the job, and the next attempt closes this one as interrupted and gives the slot back then.
-    const recorded = await this.store.finish(data.taskId, attemptId, {
+    const recorded = await this.repository.finish(data.taskId, attemptId, {
       outcome: outcome.outcome,
       httpStatus: outcome.httpStatus,
       error: outcome.outcome === 'succeeded' ? null : outcome.error,
@@ -172,15 +177,15 @@ export class TaskRunner {
     attemptId: string,
     waitMs: number,
   ): Promise<DispatchTarget | 'none' | 'busy' | 'stopping'> {
-    const input = {
+    const route = {
       ownerId: data.ownerId,
       taskType: data.taskType,
-      agentId: data.requestedAgentId,
+      requestedAgentId: data.requestedAgentId,
     };
     const deadline = Date.now() + waitMs;
     let delay = CLAIM_RETRY_FIRST_MS;
     for (;;) {
-      const target = await this.agents.claimAgent(input, attemptId);
+      const target = await this.router.claim(route, attemptId);
       if (target !== 'busy') return target;
       if (this.stopping.signal.aborted) return 'stopping';
       if (Date.now() + delay > deadline) return 'busy';

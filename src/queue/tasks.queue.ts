@@ -1,6 +1,6 @@
 import type { AdvancedSettings, JobOptions } from 'bull';
 import { AppConfig } from '../config/app-config';
-import { TaskPriority } from './entities/task.entity';
+import { TaskPriority } from '../tasks/entities/task.entity';
 
 /** Every queue of the application, by name. */
 export const QueueName = { Tasks: 'tasks' } as const;

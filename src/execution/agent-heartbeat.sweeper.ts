@@ -1,14 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { settledWithin } from '../common/async/deadline';
 import { AppConfig } from '../config/app-config';
-import { AgentsService } from './agents.service';
+import { ExecutionRepository } from './execution.repository';
 
 /** How long a stopping process waits for a sweep under way. */
 const SHUTDOWN_WAIT_MS = 2000;
 
 /**
  * Sets agents whose heartbeat is older than AGENT_HEARTBEAT_TTL_S to inactive, every
- * AGENT_SWEEP_INTERVAL_MS, in processes that run workers. Each sweep is one idempotent UPDATE,
+ * AGENT_SWEEP_INTERVAL_MS, in processes that run workers (it is part of the execution module). Each sweep is one idempotent UPDATE,
  * so any number of instances may sweep at once.
  */
 @Injectable()
@@ -19,11 +19,10 @@ export class AgentHeartbeatSweeper implements OnApplicationBootstrap, OnModuleDe
 
   constructor(
     private readonly config: AppConfig,
-    private readonly agents: AgentsService,
+    private readonly repository: ExecutionRepository,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.role === 'api') return;
     this.timer = setInterval(() => {
       // A sweep slower than the interval is not stacked on by the next one.
       this.running ??= this.sweep().finally(() => (this.running = undefined));
@@ -45,7 +44,7 @@ export class AgentHeartbeatSweeper implements OnApplicationBootstrap, OnModuleDe
 
   async sweep(): Promise<void> {
     try {
-      const expired = await this.agents.expireHeartbeats(this.config.agents.heartbeatTtlS);
+      const expired = await this.repository.expireHeartbeats(this.config.agents.heartbeatTtlS);
       if (expired > 0) this.logger.log(`Set ${expired} agent(s) inactive: heartbeat expired`);
     } catch (error) {
       this.logger.error({ err: error }, 'Agent heartbeat sweep failed');

@@ -2,8 +2,8 @@ import { AuditAction } from '../audit/audit-actions';
 import { auditInsert } from '../audit/audit.sql';
 
 /**
- * The statements that move a task through its execution, run as named prepared statements (see
- * preparedQuery). Each is a single statement with a condition on the task's current status, so a
+ * The SQL of ExecutionRepository. The statements that move a task through its execution run as
+ * named prepared statements (see preparedQuery). Each is a single statement with a condition on the task's current status, so a
  * cancel, a second worker or the reconciler racing with a worker can never resurrect a finished
  * task. One that ends the task also writes task.complete / task.fail, as a CTE of the same
  * statement: no transaction stays open across round trips while it holds its row locks. Those that
@@ -39,7 +39,7 @@ const AUDIT_FINISHED = `audit AS (
   ${auditInsert(`SELECT
       CASE WHEN status = 'completed' THEN '${AuditAction.TaskComplete}' ELSE '${AuditAction.TaskFail}' END,
       CASE WHEN status = 'completed' THEN 'success' ELSE 'failure' END,
-      NULL, 'task', id::text, NULL, NULL, NULL,
+      NULL::uuid, 'task', id::text, NULL, NULL, NULL,
       jsonb_build_object('ownerId', owner_id, 'attempts', attempts)
         || CASE WHEN status = 'failed' THEN jsonb_build_object('error', error_message)
                 ELSE '{}'::jsonb END
@@ -141,3 +141,45 @@ export const FAIL_EXHAUSTED = {
   ), ${AUDIT_FINISHED}
   SELECT task.status, task.attempts, '[]'::json AS interrupted_attempts FROM task`,
 };
+
+/** $1 quiet period (ms), $2 and $3 the position to continue after (or nulls), $4 limit. */
+export const QUIET_PENDING_TASKS = `SELECT id, owner_id, task_type, requested_agent_id, priority,
+       attempts, max_attempts, timeout_ms, updated_at
+  FROM tasks
+ WHERE status = 'pending'
+   AND updated_at < now() - $1 * interval '1 millisecond'
+   AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2, $3::uuid))
+ ORDER BY updated_at, id
+ LIMIT $4`;
+
+/** $1 default timeout (ms), $2 grace (ms), $3 limit. */
+export const ABANDONED_TASKS = `SELECT id, owner_id, task_type, requested_agent_id, priority,
+       attempts, max_attempts, timeout_ms, updated_at
+  FROM tasks
+ WHERE status = 'in_progress'
+   AND updated_at < now() - (COALESCE(timeout_ms, $1) + $2) * interval '1 millisecond'
+ ORDER BY updated_at, id
+ LIMIT $3`;
+
+export const RUNNING_ATTEMPTS = `SELECT id, agent_id, started_at FROM task_attempts
+ WHERE finished_at IS NULL AND agent_id IS NOT NULL`;
+
+/**
+ * The agents a task may be routed to, in order of preference; prepared. $1 owner, $2 task type,
+ * $3 the requested agent or null.
+ */
+export const CANDIDATES = {
+  name: 'ymera_agent_candidates',
+  text: `SELECT id, endpoint_url, protocol, signing_secret, max_concurrency
+           FROM agents
+          WHERE owner_id = $1 AND status = 'active'
+            AND (CASE WHEN $3::uuid IS NULL THEN capabilities @> ARRAY[$2::text]
+                      ELSE id = $3::uuid END)
+          ORDER BY last_heartbeat DESC NULLS LAST, id
+          LIMIT 100`,
+};
+
+/** $1 the heartbeat TTL in seconds. */
+export const EXPIRE_HEARTBEATS = `UPDATE agents SET status = 'inactive'
+ WHERE status IN ('active', 'busy')
+   AND (last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => $1))`;

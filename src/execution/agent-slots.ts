@@ -1,18 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { InjectRedis } from '../redis/redis.module';
+import { RunningAttempt, SlotHolder } from './execution.records';
 
 /** An agent that may take a task, and how many dispatches it accepts at once. */
 export interface SlotCandidate {
   id: string;
   maxConcurrency: number;
-}
-
-/** A running attempt as PostgreSQL records it: it holds a slot on its agent. */
-export interface RunningAttempt {
-  agentId: string;
-  attemptId: string;
-  startedAt: Date;
 }
 
 /**
@@ -44,7 +38,7 @@ interface SlotCommands {
  *
  * PostgreSQL stays the record: an attempt holds its slot while it runs (finished_at IS NULL).
  * A slot is given back when its attempt closes; one left behind (a process died between the two,
- * or Redis lost its keys) is set right by repair(), which the tasks reconciler runs.
+ * or Redis lost its keys) is set right by repair(), which the reconciler runs.
  */
 @Injectable()
 export class AgentSlots {
@@ -77,6 +71,11 @@ export class AgentSlots {
     await this.redis.zrem(KEY_SPACE + agentId, attemptId).catch((error: unknown) => {
       this.logger.warn({ err: error, agentId }, 'Could not give an agent slot back');
     });
+  }
+
+  /** Gives back the slots of attempts a dead worker left running, once a change closed them. */
+  async releaseAll(holders: SlotHolder[]): Promise<void> {
+    for (const { agentId, attemptId } of holders) await this.release(agentId, attemptId);
   }
 
   /** Slots taken on the agent right now. */

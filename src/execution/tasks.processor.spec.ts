@@ -2,7 +2,7 @@ import type { Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
 import { TaskRunner } from './task-runner.service';
 import { TasksProcessor } from './tasks.processor';
-import { TaskJobData } from './tasks.queue';
+import { TaskJobData } from '../queue/tasks.queue';
 
 describe('TasksProcessor', () => {
   it('lets go of a worker name Redis never acknowledged instead of leaving the rejection unhandled', async () => {

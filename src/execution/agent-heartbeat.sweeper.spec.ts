@@ -1,49 +1,36 @@
 import { AppConfig } from '../config/app-config';
 import { AgentHeartbeatSweeper } from './agent-heartbeat.sweeper';
-import { AgentsService } from './agents.service';
+import { ExecutionRepository } from './execution.repository';
 
-function sweeperFor(role: AppConfig['role'], expire: jest.Mock) {
+function sweeperFor(expire: jest.Mock) {
   const config = {
-    role,
     agents: { heartbeatTtlS: 60, sweepIntervalMs: 1000, endpointAllowlist: [] },
   } as unknown as AppConfig;
   return new AgentHeartbeatSweeper(config, {
     expireHeartbeats: expire,
-  } as unknown as AgentsService);
+  } as unknown as ExecutionRepository);
 }
 
 describe('AgentHeartbeatSweeper', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it.each(['all', 'worker'] as const)(
-    'sweeps every interval with the TTL where role is %s',
-    async (role) => {
-      const expire = jest.fn().mockResolvedValue(0);
-      const sweeper = sweeperFor(role, expire);
-      sweeper.onApplicationBootstrap();
-      await jest.advanceTimersByTimeAsync(3000);
-      expect(expire).toHaveBeenCalledTimes(3);
-      expect(expire).toHaveBeenCalledWith(60);
-      await sweeper.onModuleDestroy();
-      await jest.advanceTimersByTimeAsync(3000);
-      expect(expire).toHaveBeenCalledTimes(3);
-    },
-  );
-
-  it('does not sweep in an api-only process', async () => {
+  it('sweeps every interval with the TTL', async () => {
     const expire = jest.fn().mockResolvedValue(0);
-    const sweeper = sweeperFor('api', expire);
+    const sweeper = sweeperFor(expire);
     sweeper.onApplicationBootstrap();
-    await jest.advanceTimersByTimeAsync(5000);
-    expect(expire).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(expire).toHaveBeenCalledTimes(3);
+    expect(expire).toHaveBeenCalledWith(60);
     await sweeper.onModuleDestroy();
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(expire).toHaveBeenCalledTimes(3);
   });
 
   it('does not stack a sweep on one still running, and waits for it at shutdown', async () => {
     let finish: (count: number) => void = () => undefined;
     const expire = jest.fn(() => new Promise<number>((resolve) => (finish = resolve)));
-    const sweeper = sweeperFor('all', expire);
+    const sweeper = sweeperFor(expire);
     sweeper.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(5000);
     expect(expire).toHaveBeenCalledTimes(1);
@@ -59,7 +46,7 @@ describe('AgentHeartbeatSweeper', () => {
 
   it('survives a failing sweep and tries again on the next tick', async () => {
     const expire = jest.fn().mockRejectedValueOnce(new Error('db down')).mockResolvedValue(1);
-    const sweeper = sweeperFor('worker', expire);
+    const sweeper = sweeperFor(expire);
     const error = jest.spyOn(sweeper['logger'], 'error').mockImplementation(() => undefined);
     jest.spyOn(sweeper['logger'], 'log').mockImplementation(() => undefined);
     sweeper.onApplicationBootstrap();

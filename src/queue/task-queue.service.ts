@@ -1,11 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { withDeadline } from '../common/async/deadline';
 import { AppConfig } from '../config/app-config';
-import { boundQueueClose } from '../queue/bounded-close';
+import { boundQueueClose } from './bounded-close';
 import { QueueableTask, QueueName, QUEUES, TaskJobData } from './tasks.queue';
 
-/** A Redis call that does not answer by then is treated as failed: Redis is probably down. */
 const REDIS_DEADLINE_MS = 2000;
 
 export type EnqueueableTask = QueueableTask & Omit<TaskJobData, 'taskId'>;
@@ -21,21 +21,13 @@ export type JobPresence =
   /** Active but its lock lapsed: its worker died; Bull's stalled-job check will run it again. */
   | 'stalled';
 
-function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${what}: Redis did not answer within ${REDIS_DEADLINE_MS} ms`)),
-        REDIS_DEADLINE_MS,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
+/** A Redis call answered by then, or treated as failed: Redis is probably down. */
+function inTime<T>(promise: Promise<T>, what: string): Promise<T> {
+  return withDeadline(promise, REDIS_DEADLINE_MS, `Redis (${what})`);
 }
 
 /** What a task's job carries. */
-export function taskJobData(task: EnqueueableTask): TaskJobData {
+function taskJobData(task: EnqueueableTask): TaskJobData {
   return {
     taskId: task.id,
     ownerId: task.ownerId,
@@ -64,7 +56,7 @@ export class TaskQueue {
    */
   async enqueue(task: EnqueueableTask): Promise<boolean> {
     try {
-      await withDeadline(
+      await inTime(
         this.queue.add(taskJobData(task), QUEUES[QueueName.Tasks].jobOptions(task, this.config)),
         'enqueue',
       );
@@ -80,18 +72,18 @@ export class TaskQueue {
 
   /** Replaces a job that will never run (failed, completed, half-flushed) with a fresh one. */
   async requeue(task: EnqueueableTask): Promise<boolean> {
-    const job = await withDeadline(this.queue.getJob(task.id), 'getJob');
-    if (job) await withDeadline(job.remove(), 'remove');
+    const job = await inTime(this.queue.getJob(task.id), 'getJob');
+    if (job) await inTime(job.remove(), 'remove');
     return this.enqueue(task);
   }
 
   async presence(taskId: string): Promise<JobPresence> {
-    const job = await withDeadline(this.queue.getJob(taskId), 'getJob');
+    const job = await inTime(this.queue.getJob(taskId), 'getJob');
     if (!job) return 'missing';
-    const state = await withDeadline(job.getState(), 'getState');
+    const state = await inTime(job.getState(), 'getState');
     if (state === 'waiting' || state === 'delayed' || state === 'paused') return 'queued';
     if (state === 'active') {
-      const locked = await withDeadline(
+      const locked = await inTime(
         this.queue.client.exists(`${this.queue.toKey(taskId)}:lock`),
         'lock check',
       );
@@ -103,9 +95,9 @@ export class TaskQueue {
   /** Takes a cancelled task's job out of the queue unless a worker holds it (best effort). */
   async discard(taskId: string): Promise<void> {
     try {
-      const job = await withDeadline(this.queue.getJob(taskId), 'getJob');
-      if (job && !(await withDeadline(job.isActive(), 'isActive'))) {
-        await withDeadline(job.remove(), 'remove');
+      const job = await inTime(this.queue.getJob(taskId), 'getJob');
+      if (job && !(await inTime(job.isActive(), 'isActive'))) {
+        await inTime(job.remove(), 'remove');
       }
     } catch (error) {
       // The worker skips cancelled tasks anyway; this only saves it the trip.

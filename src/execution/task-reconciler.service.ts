@@ -4,14 +4,13 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AgentSlots } from '../agents/agent-slots';
 import { settledWithin } from '../common/async/deadline';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { TaskPriority } from './entities/task.entity';
-import { EnqueueableTask, TaskQueue } from './task-queue.service';
-import { TaskStateStore } from './task-state.store';
+import { TaskQueue } from '../queue/task-queue.service';
+import { AgentSlots } from './agent-slots';
+import { BacklogPosition } from './execution.records';
+import { ExecutionRepository } from './execution.repository';
 
 /** Any fixed number: one reconciler at a time across every process sharing the database. */
 const RECONCILER_LOCK_ID = 0x796d7274; // "ymrt"
@@ -22,24 +21,6 @@ const PARALLEL_CHECKS = 25;
 /** How long a stopping process waits for a pass under way. */
 const SHUTDOWN_WAIT_MS = 2000;
 
-interface UnfinishedRow {
-  id: string;
-  owner_id: string;
-  task_type: string;
-  requested_agent_id: string | null;
-  priority: TaskPriority;
-  attempts: number;
-  max_attempts: number;
-  timeout_ms: number | null;
-  updated_at: Date;
-}
-
-interface RunningAttemptRow {
-  id: string;
-  agent_id: string;
-  started_at: Date;
-}
-
 export interface ReconcileReport {
   /** False when another process held the reconciler lock. */
   ran: boolean;
@@ -49,19 +30,6 @@ export interface ReconcileReport {
   /** Agent slots given back that no running attempt held, and slots of running attempts restored. */
   slotsFreed: number;
   slotsRestored: number;
-}
-
-function enqueueable(row: UnfinishedRow): EnqueueableTask {
-  return {
-    id: row.id,
-    ownerId: row.owner_id,
-    taskType: row.task_type,
-    requestedAgentId: row.requested_agent_id,
-    priority: row.priority,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    timeoutMs: row.timeout_ms,
-  };
 }
 
 async function inChunks<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
@@ -80,7 +48,7 @@ async function inChunks<T>(items: T[], work: (item: T) => Promise<void>): Promis
  * - agent slots (AgentSlots) agree with the running attempts again: a slot no running attempt holds
  *   (its process died before giving it back) is given back, one Redis lost is restored.
  * A worker killed mid-dispatch whose job still exists is Bull's stalled-job check's business: the job
- * runs again and that run closes the interrupted attempt (TaskStateStore.start).
+ * runs again and that run closes the interrupted attempt (ExecutionRepository.start).
  * Re-queueing is idempotent (job id = task id) and a PostgreSQL advisory lock keeps concurrent
  * reconcilers from doing the same work twice.
  */
@@ -90,13 +58,12 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   /** Where the previous pass stopped in the pending backlog, so a long backlog is walked through. */
-  private pendingCursor: { at: Date; id: string } | null = null;
+  private pendingCursor: BacklogPosition | null = null;
 
   constructor(
     private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
     private readonly queue: TaskQueue,
-    private readonly store: TaskStateStore,
+    private readonly repository: ExecutionRepository,
     private readonly slots: AgentSlots,
     private readonly metrics: MetricsService,
   ) {}
@@ -130,24 +97,11 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
       slotsFreed: 0,
       slotsRestored: 0,
     };
-    const lockRunner = this.dataSource.createQueryRunner();
-    await lockRunner.connect();
-    try {
-      const [{ locked }] = (await lockRunner.query('SELECT pg_try_advisory_lock($1) AS locked', [
-        RECONCILER_LOCK_ID,
-      ])) as { locked: boolean }[];
-      if (!locked) return report;
-      report.ran = true;
-      try {
-        await this.requeueOrphans(report);
-        await this.recoverAbandoned(report);
-        await this.repairSlots(report);
-      } finally {
-        await lockRunner.query('SELECT pg_advisory_unlock($1)', [RECONCILER_LOCK_ID]);
-      }
-    } finally {
-      await lockRunner.release();
-    }
+    report.ran = await this.repository.exclusively(RECONCILER_LOCK_ID, async () => {
+      await this.requeueOrphans(report);
+      await this.recoverAbandoned(report);
+      await this.repairSlots(report);
+    });
     if (
       report.requeued ||
       report.interrupted ||
@@ -162,30 +116,23 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
 
   /** Pending tasks, quiet for longer than one interval, that have no job that will run. */
   private async requeueOrphans(report: ReconcileReport): Promise<void> {
-    const cursor = this.pendingCursor;
-    const rows = await this.dataSource.query<UnfinishedRow[]>(
-      `SELECT id, owner_id, task_type, requested_agent_id, priority, attempts, max_attempts,
-              timeout_ms, updated_at
-         FROM tasks
-        WHERE status = 'pending'
-          AND updated_at < now() - $1 * interval '1 millisecond'
-          AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2, $3::uuid))
-        ORDER BY updated_at, id
-        LIMIT $4`,
-      [this.config.tasks.reconcileIntervalMs, cursor?.at ?? null, cursor?.id ?? null, BATCH_SIZE],
+    const rows = await this.repository.quietPending(
+      this.config.tasks.reconcileIntervalMs,
+      this.pendingCursor,
+      BATCH_SIZE,
     );
     const last = rows[rows.length - 1];
-    this.pendingCursor = rows.length === BATCH_SIZE ? { at: last.updated_at, id: last.id } : null;
+    this.pendingCursor = rows.length === BATCH_SIZE ? { at: last.updatedAt, id: last.id } : null;
     await inChunks(rows, async (row) => {
       if ((await this.queue.presence(row.id)) !== 'missing') return;
-      if (row.attempts >= row.max_attempts) {
-        if (await this.store.failExhausted(row.id)) {
+      if (row.attempts >= row.maxAttempts) {
+        if (await this.repository.failExhausted(row.id)) {
           report.failed += 1;
-          this.metrics.taskCounted('failed', row.task_type);
+          this.metrics.taskCounted('failed', row.taskType);
         }
         return;
       }
-      if (await this.queue.requeue(enqueueable(row))) report.requeued += 1;
+      if (await this.queue.requeue(row)) report.requeued += 1;
     });
   }
 
@@ -194,27 +141,23 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
    * live worker would have finished it by then) and whose job is gone.
    */
   private async recoverAbandoned(report: ReconcileReport): Promise<void> {
-    const rows = await this.dataSource.query<UnfinishedRow[]>(
-      `SELECT id, owner_id, task_type, requested_agent_id, priority, attempts, max_attempts,
-              timeout_ms, updated_at
-         FROM tasks
-        WHERE status = 'in_progress'
-          AND updated_at < now() - (COALESCE(timeout_ms, $1) + $2) * interval '1 millisecond'
-        ORDER BY updated_at, id
-        LIMIT $3`,
-      [this.config.tasks.dispatchTimeoutMs, this.config.tasks.lockDurationMs, BATCH_SIZE],
+    const rows = await this.repository.abandoned(
+      this.config.tasks.dispatchTimeoutMs,
+      this.config.tasks.lockDurationMs,
+      BATCH_SIZE,
     );
     await inChunks(rows, async (row) => {
       // A job that is queued or stalled runs again and closes the attempt itself; a running one
       // belongs to a live worker.
       if ((await this.queue.presence(row.id)) !== 'missing') return;
-      const recorded = await this.store.interrupt(row.id);
+      const recorded = await this.repository.interrupt(row.id);
       if (!recorded) return;
+      await this.slots.releaseAll(recorded.interrupted);
       report.interrupted += 1;
       if (recorded.status === 'failed') {
         report.failed += 1;
-        this.metrics.taskCounted('failed', row.task_type);
-      } else if (await this.queue.requeue({ ...enqueueable(row), attempts: recorded.attempt })) {
+        this.metrics.taskCounted('failed', row.taskType);
+      } else if (await this.queue.requeue({ ...row, attempts: recorded.attempt })) {
         report.requeued += 1;
       }
     });
@@ -225,12 +168,8 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
    * of the claim) that no running attempt holds are given back.
    */
   private async repairSlots(report: ReconcileReport): Promise<void> {
-    const rows = await this.dataSource.query<RunningAttemptRow[]>(
-      `SELECT id, agent_id, started_at FROM task_attempts
-        WHERE finished_at IS NULL AND agent_id IS NOT NULL`,
-    );
     const repaired = await this.slots.repair(
-      rows.map((row) => ({ attemptId: row.id, agentId: row.agent_id, startedAt: row.started_at })),
+      await this.repository.runningAttempts(),
       this.config.tasks.lockDurationMs,
     );
     report.slotsFreed += repaired.freed;

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { DispatchModule } from '../dispatch/dispatch.module';
+import { QueueModule } from '../queue/queue.module';
+import { AgentHeartbeatSweeper } from './agent-heartbeat.sweeper';
+import { AgentRouter } from './agent-router';
+import { AgentSlots } from './agent-slots';
+import { ExecutionRepository } from './execution.repository';
+import { TaskReconciler } from './task-reconciler.service';
+import { TaskRunner } from './task-runner.service';
+import { TasksProcessor } from './tasks.processor';
+
+/**
+ * One attempt of a task, end to end: the processor takes the job, the runner routes it to an agent
+ * (AgentRouter, AgentSlots), dispatches it and records the outcome (ExecutionRepository). Beside
+ * it, the reconciler (no accepted task is ever lost) and the heartbeat sweeper. This is what a
+ * worker runs: AppModule imports it only where APP_ROLE runs workers (all, worker).
+ */
+@Module({
+  imports: [QueueModule, DispatchModule],
+  providers: [
+    ExecutionRepository,
+    AgentSlots,
+    AgentRouter,
+    TaskRunner,
+    TasksProcessor,
+    TaskReconciler,
+    AgentHeartbeatSweeper,
+  ],
+})
+export class ExecutionModule {}

@@ -1,0 +1,125 @@
+import { JsonObject, JsonValue } from '../common/json';
+import { DispatchTarget } from '../dispatch/dispatch-target';
+import { AttemptOutcome } from '../tasks/entities/task-attempt.entity';
+import { TaskPriority, TaskStatus } from '../tasks/entities/task.entity';
+
+/*
+ * What ExecutionRepository hands out and takes (the records of a task's run), and the rows of
+ * execution.sql.ts they are read from.
+ */
+
+/** An attempt that holds a slot on its agent (AgentSlots) while it runs. */
+export interface SlotHolder {
+  agentId: string;
+  attemptId: string;
+}
+
+/** A running attempt as PostgreSQL records it. */
+export interface RunningAttempt extends SlotHolder {
+  startedAt: Date;
+}
+
+/** A task an attempt has just started on. */
+export interface StartedAttempt {
+  attempt: number;
+  maxAttempts: number;
+  name: string;
+  taskType: string;
+  parameters: JsonObject;
+  priority: TaskPriority;
+  timeoutMs: number | null;
+}
+
+export interface AttemptResult {
+  outcome: AttemptOutcome;
+  httpStatus: number | null;
+  error: string | null;
+  result?: JsonValue;
+}
+
+/** The task after a change; null status when the task was not changed. */
+export interface RecordedAttempt {
+  status: TaskStatus | null;
+  attempt: number;
+  /** Attempts a dead worker left running that the change closed: their slots go back. */
+  interrupted: SlotHolder[];
+}
+
+/** A pending or in_progress task the reconciler looks at. */
+export interface UnfinishedTask {
+  id: string;
+  ownerId: string;
+  taskType: string;
+  requestedAgentId: string | null;
+  priority: TaskPriority;
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  updatedAt: Date;
+}
+
+/** An agent that may take a task, and how many dispatches it accepts at once. */
+export interface Candidate extends DispatchTarget {
+  maxConcurrency: number;
+}
+
+/** A place in the pending backlog: the last task one reconciler pass looked at. */
+export interface BacklogPosition {
+  at: Date;
+  id: string;
+}
+
+export interface StartRow {
+  attempts: number;
+  max_attempts: number;
+  name: string;
+  task_type: string;
+  parameters: JsonObject;
+  priority: TaskPriority;
+  timeout_ms: number | null;
+  interrupted_attempts: SlotHolder[];
+}
+
+export interface TaskChangeRow {
+  status: TaskStatus | null;
+  attempts: number | null;
+  interrupted_attempts: SlotHolder[];
+}
+
+export interface UnfinishedRow {
+  id: string;
+  owner_id: string;
+  task_type: string;
+  requested_agent_id: string | null;
+  priority: TaskPriority;
+  attempts: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  updated_at: Date;
+}
+
+export interface CandidateRow {
+  id: string;
+  endpoint_url: string;
+  protocol: DispatchTarget['protocol'];
+  signing_secret: string;
+  max_concurrency: number;
+}
+
+export function recorded(row: TaskChangeRow): RecordedAttempt {
+  return { status: row.status, attempt: row.attempts ?? 0, interrupted: row.interrupted_attempts };
+}
+
+export function unfinished(row: UnfinishedRow): UnfinishedTask {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    taskType: row.task_type,
+    requestedAgentId: row.requested_agent_id,
+    priority: row.priority,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,226 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { preparedQuery } from '../database/prepared-query';
+import {
+  AttemptResult,
+  BacklogPosition,
+  Candidate,
+  CandidateRow,
+  recorded,
+  RecordedAttempt,
+  RunningAttempt,
+  SlotHolder,
+  StartedAttempt,
+  StartRow,
+  TaskChangeRow,
+  unfinished,
+  UnfinishedRow,
+  UnfinishedTask,
+} from './execution.records';
+import {
+  CANDIDATES,
+  EXPIRE_HEARTBEATS,
+  FAIL_EXHAUSTED,
+  FINISH_ATTEMPT,
+  INTERRUPT_TASK,
+  RECORD_UNROUTED,
+  RUNNING_ATTEMPTS,
+  START_ATTEMPT,
+  ABANDONED_TASKS,
+  QUIET_PENDING_TASKS,
+} from './execution.sql';
+
+/** Longest error text stored per attempt and task (agents' messages are not ours to trust). */
+const MAX_ERROR_LENGTH = 1000;
+
+export const INTERRUPTED =
+  'interrupted: the worker stopped (crashed, was killed or lost its lock) before the agent answered';
+
+function bounded(text: string): string {
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+}
+
+/**
+ * Every statement of a task's run (execution.sql.ts): each change of its state, one statement
+ * that also writes the audit record of a task that ends; the reconciler's scans; and the routing
+ * reads of the agents table (candidates, expired heartbeats).
+ */
+@Injectable()
+export class ExecutionRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Marks the task in_progress on `agentId` and opens attempt number attempts + 1 with the id
+   * `attemptId` (which holds the agent slot claimed for it), closing any attempt a dead worker left
+   * running. Null when the task is finished or cancelled.
+   */
+  async start(
+    taskId: string,
+    agentId: string,
+    attemptId: string,
+  ): Promise<{ started: StartedAttempt; interrupted: SlotHolder[] } | null> {
+    const [row] = await preparedQuery<StartRow>(this.dataSource, START_ATTEMPT, [
+      taskId,
+      agentId,
+      INTERRUPTED,
+      attemptId,
+    ]);
+    if (!row) return null;
+    return {
+      started: {
+        attempt: row.attempts,
+        maxAttempts: row.max_attempts,
+        name: row.name,
+        taskType: row.task_type,
+        parameters: row.parameters,
+        priority: row.priority,
+        timeoutMs: row.timeout_ms,
+      },
+      interrupted: row.interrupted_attempts,
+    };
+  }
+
+  /**
+   * Records an attempt that found no agent to run on (a retryable failure): the task goes back to
+   * pending, or to failed when that was its last attempt. Null when the task is already over.
+   */
+  async recordUnrouted(taskId: string, error: string): Promise<RecordedAttempt | null> {
+    const [row] = await preparedQuery<TaskChangeRow>(this.dataSource, RECORD_UNROUTED, [
+      taskId,
+      bounded(error),
+      INTERRUPTED,
+    ]);
+    return row ? recorded(row) : null;
+  }
+
+  /**
+   * Closes a running attempt with its outcome and moves the task on: completed, back to pending
+   * (retryable with attempts left) or failed. When someone else already closed the attempt (the
+   * reconciler or a second worker took over), only a success still completes the task: the work
+   * is done, whoever noticed first.
+   */
+  async finish(taskId: string, attemptId: string, result: AttemptResult): Promise<RecordedAttempt> {
+    const [row] = await preparedQuery<TaskChangeRow>(this.dataSource, FINISH_ATTEMPT, [
+      taskId,
+      attemptId,
+      result.outcome,
+      result.httpStatus,
+      result.error === null ? null : bounded(result.error),
+      result.outcome === 'succeeded' ? JSON.stringify(result.result ?? null) : null,
+    ]);
+    return recorded(row);
+  }
+
+  /**
+   * An in_progress task whose worker is gone: closes its running attempt as interrupted and puts
+   * the task back to pending, or fails it when no attempt is left.
+   */
+  async interrupt(taskId: string): Promise<RecordedAttempt | null> {
+    const [row] = await preparedQuery<TaskChangeRow>(this.dataSource, INTERRUPT_TASK, [
+      taskId,
+      INTERRUPTED,
+    ]);
+    return row ? recorded(row) : null;
+  }
+
+  /** A pending task whose attempts are all used up: failed. False when it was not. */
+  async failExhausted(taskId: string): Promise<boolean> {
+    const rows = await preparedQuery<TaskChangeRow>(this.dataSource, FAIL_EXHAUSTED, [taskId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Runs `work` while holding the PostgreSQL advisory lock `lockId` (one holder across every
+   * process sharing the database). False, without running it, when another holds the lock.
+   */
+  async exclusively(lockId: number, work: () => Promise<void>): Promise<boolean> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        lockId,
+      ])) as { locked: boolean }[];
+      if (!locked) return false;
+      try {
+        await work();
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [lockId]);
+      }
+      return true;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Pending tasks unchanged for `quietMs`, oldest first, after `after`. */
+  async quietPending(
+    quietMs: number,
+    after: BacklogPosition | null,
+    limit: number,
+  ): Promise<UnfinishedTask[]> {
+    const rows = await this.dataSource.query<UnfinishedRow[]>(QUIET_PENDING_TASKS, [
+      quietMs,
+      after?.at ?? null,
+      after?.id ?? null,
+      limit,
+    ]);
+    return rows.map(unfinished);
+  }
+
+  /**
+   * In_progress tasks whose attempt has run longer than its timeout (`defaultTimeoutMs` when it
+   * has none) plus `graceMs`.
+   */
+  async abandoned(defaultTimeoutMs: number, graceMs: number, limit: number) {
+    const rows = await this.dataSource.query<UnfinishedRow[]>(ABANDONED_TASKS, [
+      defaultTimeoutMs,
+      graceMs,
+      limit,
+    ]);
+    return rows.map(unfinished);
+  }
+
+  /** Every attempt running on an agent. */
+  async runningAttempts(): Promise<RunningAttempt[]> {
+    const rows =
+      await this.dataSource.query<{ id: string; agent_id: string; started_at: Date }[]>(
+        RUNNING_ATTEMPTS,
+      );
+    return rows.map((row) => ({
+      attemptId: row.id,
+      agentId: row.agent_id,
+      startedAt: row.started_at,
+    }));
+  }
+
+  /**
+   * The agents of `ownerId` that may take a task of `taskType` (or the one named), freshest
+   * heartbeat first, at most 100.
+   */
+  async candidates(
+    ownerId: string,
+    taskType: string,
+    requestedAgentId: string | null,
+  ): Promise<Candidate[]> {
+    const rows = await preparedQuery<CandidateRow>(this.dataSource, CANDIDATES, [
+      ownerId,
+      taskType,
+      requestedAgentId,
+    ]);
+    return rows.map((row) => ({
+      id: row.id,
+      endpointUrl: row.endpoint_url,
+      protocol: row.protocol,
+      signingSecret: row.signing_secret,
+      maxConcurrency: row.max_concurrency,
+    }));
+  }
+
+  /** Sets every active or busy agent whose last heartbeat is older than `ttlS` inactive. */
+  async expireHeartbeats(ttlS: number): Promise<number> {
+    const [, affected] = await this.dataSource.query<[unknown[], number]>(EXPIRE_HEARTBEATS, [
+      ttlS,
+    ]);
+    return affected;
+  }
+}

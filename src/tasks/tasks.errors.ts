@@ -1,0 +1,31 @@
+import { DomainError, ProblemTypes } from '../common/errors/domain-error';
+
+export enum TasksErrorCode {
+  TaskNotFound = 'task-not-found',
+  TaskAlreadyFinished = 'task-already-finished',
+  InvalidIdempotencyKey = 'invalid-idempotency-key',
+}
+
+export const TASKS_PROBLEM_TYPES: ProblemTypes<TasksErrorCode> = {
+  [TasksErrorCode.TaskNotFound]: {
+    status: 404,
+    title: 'Task not found',
+    meaning: 'No such task, or it is not yours',
+  },
+  [TasksErrorCode.TaskAlreadyFinished]: {
+    status: 409,
+    title: 'Task already finished',
+    meaning: 'The task already completed, failed or was cancelled, so it cannot be cancelled',
+  },
+  [TasksErrorCode.InvalidIdempotencyKey]: {
+    status: 400,
+    title: 'Invalid Idempotency-Key',
+    meaning: 'The Idempotency-Key header is not 1 to 200 visible ASCII characters',
+  },
+};
+
+export class TasksError extends DomainError<TasksErrorCode> {
+  constructor(code: TasksErrorCode, message: string) {
+    super(code, message, TASKS_PROBLEM_TYPES);
+  }
+}

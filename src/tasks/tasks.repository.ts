@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditAction } from '../audit/audit-actions';
+import { auditInsert } from '../audit/audit.sql';
+import { ClientContext } from '../common/decorators/client-context.decorator';
+import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
+import { findVisible } from '../common/ownership/owned';
+import { preparedQuery } from '../database/prepared-query';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { ListTasksDto } from './dto/list-tasks.dto';
+import { TaskAttempt } from './entities/task-attempt.entity';
+import { Task, taskFromRow, TaskRow } from './entities/task.entity';
+import { listTasks } from './task-list.query';
+import { TasksError, TasksErrorCode } from './tasks.errors';
+
+const NOT_FOUND = () => new TasksError(TasksErrorCode.TaskNotFound, 'Task not found.');
+const DEFAULT_MAX_ATTEMPTS = 3;
+
+const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, description, task_type,
+  parameters, priority, status, result, error_message, attempts, max_attempts, timeout_ms,
+  idempotency_key, created_at, updated_at, started_at, completed_at`;
+
+/**
+ * The task and its task.create record in one statement, prepared (see preparedQuery); columns
+ * named, so a column added later cannot break its plan. ON CONFLICT DO NOTHING: of two requests
+ * racing with one Idempotency-Key, the second waits for the first to commit and then finds its row
+ * instead of failing on the unique constraint.
+ */
+const INSERT_TASK = {
+  name: 'ymera_task_insert',
+  text: `WITH task AS (
+    INSERT INTO tasks (owner_id, requested_agent_id, name, description, task_type, parameters,
+                       priority, max_attempts, timeout_ms, idempotency_key)
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)
+    ON CONFLICT (owner_id, idempotency_key) DO NOTHING
+    RETURNING ${TASK_COLUMNS}
+  ), audit AS (
+    ${auditInsert(`SELECT '${AuditAction.TaskCreate}', 'success', owner_id, 'task', id::text, $11, $12, $13,
+        jsonb_build_object('name', name, 'taskType', task_type, 'priority', priority,
+                           'requestedAgentId', requested_agent_id, 'maxAttempts', max_attempts)
+      FROM task`)}
+  )
+  SELECT ${TASK_COLUMNS} FROM task`,
+};
+
+export interface InsertedTask {
+  task: Task;
+  /** False when the Idempotency-Key named a task created earlier, which is returned instead. */
+  created: boolean;
+}
+
+/** The SQL of the task API: a task's creation, its reads, the list and its cancellation. */
+@Injectable()
+export class TasksRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Stores a new task of `ownerId` with its task.create record, or finds the one its key made. */
+  async insert(
+    ownerId: string,
+    dto: CreateTaskDto,
+    idempotencyKey: string | null,
+    client: ClientContext,
+  ): Promise<InsertedTask> {
+    const [inserted] = await preparedQuery<TaskRow>(this.dataSource, INSERT_TASK, [
+      ownerId,
+      dto.agentId ?? null,
+      dto.name,
+      dto.description ?? null,
+      dto.taskType,
+      JSON.stringify(dto.parameters ?? {}),
+      dto.priority ?? 'normal',
+      dto.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      dto.timeoutMs ?? null,
+      idempotencyKey,
+      client.ipAddress,
+      client.userAgent,
+      client.requestId,
+    ]);
+    if (inserted) return { task: taskFromRow(inserted), created: true };
+    const [existing] = await this.dataSource.query<TaskRow[]>(
+      `SELECT ${TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND idempotency_key = $2`,
+      [ownerId, idempotencyKey],
+    );
+    return { task: taskFromRow(existing), created: false };
+  }
+
+  /** The JSON of a Page<TaskDto> (see task-list.query.ts). */
+  list(actor: AuthenticatedUser, query: ListTasksDto): Promise<string> {
+    return listTasks(this.dataSource, actor, query);
+  }
+
+  /** The task if `actor` may see it (404 otherwise), row-locked in `manager`'s transaction. */
+  findVisible(
+    actor: AuthenticatedUser,
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+    lock = false,
+  ): Promise<Task> {
+    return findVisible(manager, Task, actor, id, NOT_FOUND, lock);
+  }
+
+  /** The task's attempts, oldest first. */
+  attempts(taskId: string): Promise<TaskAttempt[]> {
+    return this.dataSource.manager
+      .getRepository(TaskAttempt)
+      .find({ where: { taskId }, order: { number: 'ASC' } });
+  }
+
+  /** Marks the task cancelled, in `manager`'s transaction. */
+  async cancel(manager: EntityManager, taskId: string): Promise<Task> {
+    const [[row]] = await manager.query<[TaskRow[], number]>(
+      `UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now()
+        WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
+      [taskId],
+    );
+    return taskFromRow(row);
+  }
+
+  /** Runs `work` in one transaction. */
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+}
