@@ -415,7 +415,9 @@ async function main(): Promise<void> {
     console.log(
       `  database ceiling (the service's repositories, 4 statements per task, pool of ${APP_ENV.DB_POOL_MAX}, no HTTP or Redis): ${database.tasksPerS.toFixed(0)} tasks/s, postgres ${database.postgresMs.toFixed(2)} ms CPU per task`,
     );
-    console.log(`  pipeline / bare pg: ${((100 * pipelineRate) / database.tasksPerS).toFixed(0)}%`);
+    console.log(
+      `  pipeline / repositories alone: ${((100 * pipelineRate) / database.tasksPerS).toFixed(0)}%`,
+    );
   } finally {
     await completions.close();
     await children.stopAll();

@@ -17,7 +17,7 @@ export interface RunNeeds {
   largeOwner?: boolean;
   /** Start the bare-pg list ceiling. */
   listCeiling?: boolean;
-  /** Start the bare pg + Bull task creation ceiling. */
+  /** Start the repository + Bull task creation ceiling. */
   createCeiling?: boolean;
 }
 

@@ -91,10 +91,10 @@ async function listPair(
   );
   run.add(
     row(label, ymera, {
-      ratio: ceiling ? ratio('bare pg', ymera, ceiling) : undefined,
+      ratio: ceiling ? ratio('repository', ymera, ceiling) : undefined,
     }),
   );
-  if (ceiling) run.add(row(`ceiling: bare pg, ${label}`, ceiling, { ceiling: true }));
+  if (ceiling) run.add(row(`ceiling: repository, ${label}`, ceiling, { ceiling: true }));
   checkRss(run, label, ymera);
   return { ymera, ceiling };
 }
@@ -224,7 +224,7 @@ const CREATE_BODY = JSON.stringify({
  * POST /api/v1/tasks: each request stores a task and its audit row, commits, queues it; the
  * service's own workers dispatch them meanwhile to the loopback no-op agent (APP_ROLE=all). The
  * queue is drained before the next workload starts. Its ceiling stores and queues the same tasks
- * the same way with a bare pg pool and Bull, and nothing else (bench/lib/servers.ts).
+ * the same way with the service's TasksRepository and TaskQueue over a DataSource and Bull, and nothing else (bench/lib/servers.ts).
  */
 export async function createWorkload(run: BenchRun): Promise<void> {
   const writer = run.user(WRITER);
@@ -267,13 +267,15 @@ export async function createWorkload(run: BenchRun): Promise<void> {
   const drained = await drain(run);
   run.add(
     row('POST tasks (to a no-op agent)', ymera, {
-      ratio: bare ? ratio('bare pg + Bull', ymera, bare) : ratio('empty node:http', ymera, empty),
+      ratio: bare
+        ? ratio('repository + Bull', ymera, bare)
+        : ratio('empty node:http', ymera, empty),
       note: drained,
     }),
   );
   if (bare) {
     run.add(
-      row('ceiling: bare pg + Bull, POST tasks', bare, {
+      row('ceiling: repository + Bull, POST tasks', bare, {
         ceiling: true,
         note: 'stores and queues; dispatches nothing',
       }),
@@ -282,7 +284,7 @@ export async function createWorkload(run: BenchRun): Promise<void> {
   run.add(row('ceiling: empty node:http POST', empty, { ceiling: true }));
   run.target(
     'POST task >= 1,500 req/s',
-    `${ymera.rps.toFixed(0)} req/s${bare ? ` (bare pg + Bull: ${bare.rps.toFixed(0)})` : ''}`,
+    `${ymera.rps.toFixed(0)} req/s${bare ? ` (repository + Bull: ${bare.rps.toFixed(0)})` : ''}`,
     ymera.rps >= 1500,
   );
   checkRss(run, 'POST task', ymera);
