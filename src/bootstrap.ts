@@ -24,7 +24,7 @@ import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
 /**
- * Infrastructure routes keep their unversioned paths (API.md): /health, /health/live, /metrics,
+ * Infrastructure routes keep their unversioned paths (README): /health, /health/live, /metrics,
  * and Bull Board under /admin/queues (its page, assets and API).
  */
 const UNPREFIXED_ROUTES = [

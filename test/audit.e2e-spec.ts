@@ -154,7 +154,7 @@ describe('audit', () => {
       expectProblem(await list({}, user.accessToken), 403);
     });
 
-    it('answers an admin with the list shape of API.md, newest first', async () => {
+    it('answers an admin with the list shape of the contract, newest first', async () => {
       const response = await list({}).expect(200);
       expect(Object.keys(response.body).sort()).toEqual([
         'items',

@@ -35,7 +35,7 @@ describe('auth', () => {
   };
 
   describe('register', () => {
-    it('answers 201 with exactly the shape of API.md', async () => {
+    it('answers 201 with exactly the shape of the contract', async () => {
       const username = uniqueName('Ada');
       const response = await post('register', {
         username,

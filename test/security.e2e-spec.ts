@@ -33,7 +33,7 @@ interface Endpoint {
   handlers: Handler[];
 }
 
-/** Infrastructure served outside Nest controllers that API.md declares public. */
+/** Infrastructure served outside Nest controllers that the README declares public. */
 const PUBLIC_INFRASTRUCTURE = /^\/docs(\/.*|-json|-yaml)?$/;
 
 /** Nest path metadata: a string, an array of them, or absent. */

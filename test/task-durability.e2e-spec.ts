@@ -26,7 +26,7 @@ interface TaskView {
 }
 
 /**
- * "A task accepted with 201 is never lost" (API.md): Redis losing the jobs, Redis unreachable at
+ * "A task accepted with 201 is never lost" (README): Redis losing the jobs, Redis unreachable at
  * creation, a worker killed mid-dispatch, a worker asked to stop mid-dispatch. An API-only process
  * accepts the tasks; workers are started (in process, or as real child processes) per test.
  */

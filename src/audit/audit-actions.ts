@@ -1,4 +1,4 @@
-/** Every action the audit trail records. API.md lists the minimum; auditors filter on these names. */
+/** Every action the audit trail records; auditors filter on these names. */
 export const AuditAction = {
   AuthRegister: 'auth.register',
   AuthLogin: 'auth.login',

@@ -10,7 +10,7 @@ import { AppConfig } from '../config/app-config';
 import { InjectRedis } from '../redis/redis.module';
 import { QueueName } from '../queue/tasks.queue';
 
-/** Where the board is served (API.md), outside the versioned API prefix. */
+/** Where the board is served (README, Bull Board), outside the versioned API prefix. */
 export const QUEUE_BOARD_PATH = 'admin/queues';
 export const QUEUE_BOARD_REALM = 'Ymera queues';
 

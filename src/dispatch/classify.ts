@@ -1,6 +1,6 @@
 import { JsonValue } from '../common/json';
 
-/** Replies larger than this are refused (API.md), counted while the body streams in. */
+/** Replies larger than this are refused (docs/agent-protocol.md), counted while the body streams in. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
 
 /** What came back from one request to an agent, before any interpretation. */
@@ -36,7 +36,7 @@ function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
 }
 
 /**
- * API.md "How a task runs": 2xx with a JSON object holding `result` completes the task; 408, 429,
+ * docs/agent-protocol.md, "The reply": 2xx with a JSON object holding `result` completes the task; 408, 429,
  * 5xx, timeouts and connection errors are retried; any other answer (other 4xx, redirects, a 2xx
  * that is not JSON, has no `result` or is over 1 MiB) fails the task at once.
  */

@@ -7,7 +7,7 @@ import { classifyReply, DispatchOutcome, permanent, retryable } from './classify
 import { HttpTransport } from './http-transport';
 import { DispatchHeader, signBody, unixSeconds } from './signing';
 
-/** The JSON body every agent receives (API.md "How a task runs"). */
+/** The JSON body every agent receives (docs/agent-protocol.md). */
 export interface DispatchMessage {
   taskId: string;
   attempt: number;

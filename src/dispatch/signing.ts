@@ -11,7 +11,7 @@ export const DispatchHeader = {
 const SCHEME = 'sha256=';
 
 /**
- * `sha256=<hex HMAC-SHA256(signingSecret, timestamp + "." + rawBody)>` (API.md). The key is the
+ * `sha256=<hex HMAC-SHA256(signingSecret, timestamp + "." + rawBody)>` (docs/agent-protocol.md). The key is the
  * signing secret string as UTF-8; the timestamp is Unix time in seconds, so an agent can refuse
  * stale (replayed) requests.
  */

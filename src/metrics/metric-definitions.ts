@@ -5,7 +5,7 @@ import {
 } from '@willsoto/nestjs-prometheus';
 import type { Provider } from '@nestjs/common';
 
-/** The names of Ymera's own metrics (API.md, monitoring/alerts.yml). */
+/** The names of Ymera's own metrics (README, monitoring/alerts.yml). */
 export const Metric = {
   HttpRequests: 'http_requests_total',
   HttpDuration: 'http_request_duration_seconds',

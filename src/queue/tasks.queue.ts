@@ -53,7 +53,7 @@ export class RetryableAttemptError extends Error {
 }
 
 /**
- * API.md: attempt n waits base * 2^(n-1) before the next one, so the gaps are base, 2 base, 4 base.
+ * docs/agent-protocol.md: attempt n waits base * 2^(n-1) before the next one, so the gaps are base, 2 base, 4 base.
  * Bull's built-in "exponential" waits (2^n - 1) * delay instead, hence this strategy.
  */
 export function doublingBackoff(

@@ -70,7 +70,7 @@ export class TasksController {
   @Post()
   @ApiOperation({
     summary: 'Submit a task',
-    description: 'Stored, then queued; a worker routes it to an agent (API.md "How a task runs").',
+    description: 'Stored, then queued; a worker routes it to an agent (docs/agent-protocol.md).',
   })
   @ApiHeader({
     name: 'Idempotency-Key',

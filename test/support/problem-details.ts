@@ -3,7 +3,7 @@ import type { Response } from 'supertest';
 const PROBLEM_KEYS = ['detail', 'instance', 'requestId', 'status', 'title', 'type'];
 
 /**
- * Asserts an RFC 9457 answer as API.md describes it: the media type, exactly the six members
+ * Asserts an RFC 9457 answer as the README describes it: the media type, exactly the six members
  * (plus `errors` on validation failures), the status echoed in the body and the request id
  * equal to the X-Request-Id header.
  */

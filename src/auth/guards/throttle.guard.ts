@@ -53,7 +53,7 @@ export class ThrottleGuard extends ThrottlerGuard {
     }
   }
 
-  /** API.md promises a plain Retry-After; the library names it Retry-After-<name> for named limits. */
+  /** Clients are promised a plain Retry-After (README); the library names it Retry-After-<name> for named limits. */
   protected override async throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
