@@ -16,6 +16,13 @@ export class AuditRedact1764720000000 implements MigrationInterface {
       BEGIN
         CASE jsonb_typeof(value)
           WHEN 'object' THEN
+            -- Most details are flat objects with no secret key: returned as they are, in one scan.
+            IF NOT EXISTS (
+              SELECT 1 FROM jsonb_each(value) AS entry(key, inner_value)
+               WHERE key ~* 'pass(word)?|token|secret|authorization|cookie|api[-_]?key|signature'
+                  OR jsonb_typeof(inner_value) IN ('object', 'array')) THEN
+              RETURN value;
+            END IF;
             RETURN COALESCE(
               (SELECT jsonb_object_agg(key, CASE
                    WHEN key ~* 'pass(word)?|token|secret|authorization|cookie|api[-_]?key|signature'

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
+import { AuditAction } from '../src/audit/audit-actions';
+import { AuditService } from '../src/audit/audit.service';
 import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
 import { DEFAULT_PASSWORD, registerAdmin, registerUser, RegisteredUser } from './support/factories';
 import { expectProblem } from './support/problem-details';
@@ -329,6 +331,33 @@ describe('audit', () => {
       ])('answers 400 for a cursor that is %s', async (_case, cursor) => {
         expectProblem(await list({ resourceType, cursor }), 400);
       });
+    });
+  });
+
+  it('redacts secrets at any depth in the details, whoever writes the record', async () => {
+    const resourceId = randomUUID();
+    await t.app.get(AuditService).record({
+      action: AuditAction.AgentUpdate,
+      resourceType: 'agent',
+      resourceId,
+      details: {
+        name: 'kept',
+        password: 'p4ss',
+        nested: { apiKey: 'k3y', list: [{ refreshToken: 't0k' }, 7], Authorization: 'Bearer x' },
+      },
+    });
+    const [row] = await t.dataSource.query<{ details: unknown }[]>(
+      'SELECT details FROM audit_logs WHERE resource_id = $1',
+      [resourceId],
+    );
+    expect(row.details).toEqual({
+      name: 'kept',
+      password: '[redacted]',
+      nested: {
+        apiKey: '[redacted]',
+        list: [{ refreshToken: '[redacted]' }, 7],
+        Authorization: '[redacted]',
+      },
     });
   });
 
