@@ -21,6 +21,7 @@ export enum CommonErrorCode {
   RequestTimeout = 'request-timeout',
   UriTooLong = 'uri-too-long',
   RequestHeaderTooLarge = 'request-header-too-large',
+  BadRequest = 'bad-request',
 }
 
 export const COMMON_PROBLEM_TYPES: ProblemTypes<CommonErrorCode> = {
@@ -119,6 +120,12 @@ export const COMMON_PROBLEM_TYPES: ProblemTypes<CommonErrorCode> = {
     status: 431,
     title: 'Request headers too large',
     meaning: 'The request headers are larger than the server accepts (16 KiB)',
+  },
+  [CommonErrorCode.BadRequest]: {
+    status: 400,
+    title: 'Bad request',
+    meaning:
+      'A malformed request the detail explains, such as a path parameter that is not valid percent-encoding',
   },
 };
 

@@ -99,8 +99,13 @@ describe('toProblem', () => {
       status: 401,
       detail: 'No.',
     });
+  });
+
+  it('gives an uncoded 400 (what Nest maps from Express itself) the bad-request type', () => {
     expect(toProblem(new BadRequestException(['a is bad', 'b is bad']), request)).toMatchObject({
-      type: 'about:blank',
+      type: 'urn:ymera:problem:bad-request',
+      title: 'Bad request',
+      status: 400,
       detail: 'a is bad; b is bad',
     });
   });

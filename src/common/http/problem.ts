@@ -132,6 +132,10 @@ export function toProblem(error: unknown, request: Request): ProblemDetails {
   if (error instanceof NotFoundException) {
     return commonProblem(request, CommonErrorCode.RouteNotFound, httpExceptionDetail(error));
   }
+  // What Nest maps from Express itself (a path parameter that is not valid percent-encoding).
+  if (error instanceof HttpException && error.getStatus() === 400) {
+    return commonProblem(request, CommonErrorCode.BadRequest, httpExceptionDetail(error));
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     return problem(request, {
