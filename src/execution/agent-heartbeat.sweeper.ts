@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { settledWithin } from '../common/async/deadline';
+import { Periodic } from '../common/async/periodic';
 import { AppConfig } from '../config/app-config';
 import { ExecutionRepository } from './execution.repository';
 
@@ -8,26 +8,23 @@ const SHUTDOWN_WAIT_MS = 2000;
 
 /**
  * Sets agents whose heartbeat is older than AGENT_HEARTBEAT_TTL_S to inactive, every
- * AGENT_SWEEP_INTERVAL_MS, in processes that run workers (it is part of the execution module). Each sweep is one idempotent UPDATE,
- * so any number of instances may sweep at once.
+ * AGENT_SWEEP_INTERVAL_MS, in processes that run workers (it is part of the execution module).
+ * Each sweep is one idempotent UPDATE, so any number of instances may sweep at once.
  */
 @Injectable()
 export class AgentHeartbeatSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AgentHeartbeatSweeper.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly config: AppConfig,
     private readonly repository: ExecutionRepository,
-  ) {}
+  ) {
+    this.periodic = new Periodic(() => this.sweep(), config.agents.sweepIntervalMs);
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      // A sweep slower than the interval is not stacked on by the next one.
-      this.running ??= this.sweep().finally(() => (this.running = undefined));
-    }, this.config.agents.sweepIntervalMs);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   /**
@@ -35,9 +32,7 @@ export class AgentHeartbeatSweeper implements OnApplicationBootstrap, OnModuleDe
    * unresponsive PostgreSQL holds it (the UPDATE is idempotent; the next sweep anywhere redoes it).
    */
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    if (this.running && !(await settledWithin(this.running, SHUTDOWN_WAIT_MS))) {
+    if (!(await this.periodic.stop(SHUTDOWN_WAIT_MS))) {
       this.logger.warn(`A heartbeat sweep did not finish within ${SHUTDOWN_WAIT_MS} ms`);
     }
   }

@@ -4,7 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { settledWithin } from '../common/async/deadline';
+import { Periodic } from '../common/async/periodic';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { TaskQueue } from '../queue/task-queue.service';
@@ -55,8 +55,7 @@ async function inChunks<T>(items: T[], work: (item: T) => Promise<void>): Promis
 @Injectable()
 export class TaskReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TaskReconciler.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic: Periodic;
   /** Where the previous pass stopped in the pending backlog, so a long backlog is walked through. */
   private pendingCursor: BacklogPosition | null = null;
 
@@ -66,24 +65,25 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
     private readonly repository: ExecutionRepository,
     private readonly slots: AgentSlots,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.periodic = new Periodic(
+      () =>
+        this.reconcile().then(
+          () => undefined,
+          (error: unknown) => this.logger.error({ err: error }, 'Reconciliation failed'),
+        ),
+      config.tasks.reconcileIntervalMs,
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      // A pass slower than the interval is not stacked on by the next one.
-      this.running ??= this.reconcile()
-        .catch((error: unknown) => this.logger.error({ err: error }, 'Reconciliation failed'))
-        .finally(() => (this.running = undefined));
-    }, this.config.tasks.reconcileIntervalMs);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
     // A pass held by an unresponsive PostgreSQL or Redis is left behind rather than holding the
     // shutdown: every step of it is idempotent, and its advisory lock ends with its connection.
-    if (this.running && !(await settledWithin(this.running, SHUTDOWN_WAIT_MS))) {
+    if (!(await this.periodic.stop(SHUTDOWN_WAIT_MS))) {
       this.logger.warn(`A reconciliation pass did not finish within ${SHUTDOWN_WAIT_MS} ms`);
     }
   }
