@@ -66,6 +66,11 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('keeps the token given to Authorize in Swagger UI across reloads (persistAuthorization)', async () => {
+    const init = await request(t.http).get('/docs/swagger-ui-init.js').expect(200);
+    expect(init.text).toMatch(/"persistAuthorization":\s*true/);
+  });
+
   it('passes `redocly lint` with the recommended rules, without errors or warnings', () => {
     const lint = spawnSync(
       process.execPath,
