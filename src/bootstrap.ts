@@ -51,6 +51,8 @@ function workerPathsOnly(request: Request, response: Response, next: NextFunctio
 function setUpOpenApi(app: INestApplication): void {
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app, PROBLEM_CATALOG), {
     jsonDocumentUrl: 'docs-json',
+    // The token given to Authorize is kept in the browser's localStorage and survives a reload.
+    swaggerOptions: { persistAuthorization: true },
   });
 }
 

@@ -99,6 +99,29 @@ describe('in a browser', () => {
     }
   });
 
+  it('keeps the token given to Authorize in Swagger UI across a reload of /docs', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const problems = watchProblems(page, origin);
+      await page.goto(`${origin}/docs`);
+      await page.locator('.auth-wrapper .authorize').click();
+      await page.locator('.modal-ux input[type="text"]').fill('token-from-the-login-answer');
+      await page.locator('.modal-ux .auth-btn-wrapper .authorize').click();
+      await page.locator('.modal-ux .btn-done').click();
+      await page.locator('.auth-wrapper .authorize.locked').waitFor();
+
+      await page.reload();
+      await page.locator('.opblock-summary-path').first().waitFor();
+      await page.locator('.auth-wrapper .authorize.locked').waitFor({ timeout: 5_000 });
+      const stored = await page.evaluate<string | null>("localStorage.getItem('authorized')");
+      expect(stored).toContain('token-from-the-login-answer');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('renders Bull Board with the tasks queue and its job counts', async () => {
     const queue = t.app.get<Queue>(getQueueToken(QueueName.Tasks), { strict: false });
     // A job no worker will take during the test: due in an hour, removed at the end.

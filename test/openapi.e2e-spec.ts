@@ -12,6 +12,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'tr
 interface Operation {
   operationId: string;
   summary?: string;
+  description?: string;
+  parameters?: { in: string; name: string; description?: string }[];
   security?: unknown[];
   responses: Record<string, { content?: Record<string, { schema?: unknown }>; headers?: object }>;
 }
@@ -64,6 +66,22 @@ describe('OpenAPI document', () => {
       const asset = await request(t.http).get(new URL(src, 'http://app/docs').pathname);
       expect({ src, status: asset.status }).toEqual({ src, status: 200 });
     }
+  });
+
+  it('keeps the token given to Authorize in Swagger UI across reloads (persistAuthorization)', async () => {
+    const init = await request(t.http).get('/docs/swagger-ui-init.js').expect(200);
+    expect(init.text).toMatch(/"persistAuthorization":\s*true/);
+  });
+
+  it('describes every operation and every parameter', () => {
+    const document = JSON.parse(generated) as Parameters<typeof operationsOf>[0];
+    const undescribed = operationsOf(document).flatMap(({ method, path, operation }) => [
+      ...(operation.description?.trim() ? [] : [`${method} ${path}`]),
+      ...(operation.parameters ?? [])
+        .filter((parameter) => !parameter.description?.trim())
+        .map((parameter) => `${method} ${path}: ${parameter.in} parameter ${parameter.name}`),
+    ]);
+    expect(undescribed).toEqual([]);
   });
 
   it('passes `redocly lint` with the recommended rules, without errors or warnings', () => {

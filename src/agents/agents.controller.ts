@@ -14,9 +14,12 @@ import {
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiProblemResponses } from '../common/decorators/api-problem-responses.decorator';
@@ -28,16 +31,24 @@ import { Page } from '../common/pagination/page';
 import { AgentsErrorCode } from './agents.errors';
 import { AgentsService } from './agents.service';
 import { AgentDto, CreatedAgentDto } from './dto/agent.dto';
-import { CreateAgentDto } from './dto/create-agent.dto';
-import { HeartbeatDto, HeartbeatResponseDto } from './dto/heartbeat.dto';
+import { CREATE_AGENT_EXAMPLE, CreateAgentDto } from './dto/create-agent.dto';
+import { HEARTBEAT_EXAMPLE, HeartbeatDto, HeartbeatResponseDto } from './dto/heartbeat.dto';
 import { ListAgentsDto } from './dto/list-agents.dto';
-import { UpdateAgentDto } from './dto/update-agent.dto';
+import { UPDATE_AGENT_EXAMPLE, UpdateAgentDto } from './dto/update-agent.dto';
 
 const AGENT_NOT_FOUND = {
   status: 404,
   description: 'No such agent, or not yours',
   code: AgentsErrorCode.AgentNotFound,
 };
+
+/** Documents the :id of an agent route. */
+const ApiAgentId = () =>
+  ApiParam({
+    name: 'id',
+    format: 'uuid',
+    description: 'The id of the agent (from POST or GET /api/v1/agents)',
+  });
 
 const AgentId = () =>
   Param(
@@ -55,6 +66,18 @@ export class AgentsController {
   constructor(private readonly agents: AgentsService) {}
 
   @Post()
+  @ApiOperation({
+    summary: 'Register an agent',
+    description:
+      'Registers an agent owned by the caller (any authenticated user). It starts inactive: tasks ' +
+      'are routed to it once it sends a heartbeat. The answer holds the signingSecret the agent ' +
+      'verifies requests with (docs/agent-protocol.md), shown this once only. 400 when the ' +
+      'endpointUrl is refused by the SSRF policy (endpoint-refused).',
+  })
+  @ApiBody({
+    type: CreateAgentDto,
+    examples: { agent: { summary: 'A summarising agent', value: CREATE_AGENT_EXAMPLE } },
+  })
   @ApiCreatedResponse({
     type: CreatedAgentDto,
     description: 'The signingSecret is shown only here',
@@ -68,6 +91,12 @@ export class AgentsController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: 'List agents',
+    description:
+      "The caller's agents, every user's for an admin, newest first; filtered by status and " +
+      'capability, paged by skip or cursor.',
+  })
   @ApiPage(AgentDto, 'Your agents (every agent for admins), newest first')
   list(
     @CurrentUser() user: AuthenticatedUser,
@@ -77,6 +106,13 @@ export class AgentsController {
   }
 
   @Get(':id')
+  @ApiOperation({
+    summary: 'Get an agent',
+    description:
+      'One agent of the caller (any agent for an admin), without its signing secret. 404 when ' +
+      'there is no such agent or it belongs to someone else.',
+  })
+  @ApiAgentId()
   @ApiOkResponse({ type: AgentDto })
   @ApiProblemResponses(AGENT_NOT_FOUND)
   get(@CurrentUser() user: AuthenticatedUser, @AgentId() id: string): Promise<AgentDto> {
@@ -84,6 +120,18 @@ export class AgentsController {
   }
 
   @Patch(':id')
+  @ApiOperation({
+    summary: 'Update an agent',
+    description:
+      'Changes the fields sent, leaves the others (description null clears it); the owner or an ' +
+      'admin may. A new endpointUrl is checked by the SSRF policy (400 endpoint-refused); 404 ' +
+      'when there is no such agent or it belongs to someone else. Recorded as agent.update.',
+  })
+  @ApiAgentId()
+  @ApiBody({
+    type: UpdateAgentDto,
+    examples: { agent: { summary: 'More capacity', value: UPDATE_AGENT_EXAMPLE } },
+  })
   @ApiOkResponse({ type: AgentDto })
   @ApiProblemResponses(AGENT_NOT_FOUND)
   update(
@@ -96,6 +144,14 @@ export class AgentsController {
   }
 
   @Delete(':id')
+  @ApiOperation({
+    summary: 'Delete an agent',
+    description:
+      'Removes the agent from the registry; the owner or an admin may. Tasks it ran are kept. ' +
+      '404 when there is no such agent or it belongs to someone else. Recorded as ' +
+      'agent.delete.',
+  })
+  @ApiAgentId()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProblemResponses(AGENT_NOT_FOUND)
@@ -108,6 +164,19 @@ export class AgentsController {
   }
 
   @Post(':id/heartbeat')
+  @ApiOperation({
+    summary: 'Send a heartbeat',
+    description:
+      'Records that the agent is alive and its state (active by default): only active agents are ' +
+      'routed tasks, and an agent whose heartbeats stop is marked inactive. Called by the owner ' +
+      '(or an admin) on behalf of the agent; not audited. 404 when there is no such agent or it ' +
+      'belongs to someone else.',
+  })
+  @ApiAgentId()
+  @ApiBody({
+    type: HeartbeatDto,
+    examples: { active: { summary: 'Ready for tasks', value: HEARTBEAT_EXAMPLE } },
+  })
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: HeartbeatResponseDto })
   @ApiProblemResponses(AGENT_NOT_FOUND)

@@ -15,3 +15,6 @@ export const AuditAction = {
   TaskFail: 'task.fail',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
+
+/** Every AuditAction value, as the OpenAPI document lists them. */
+export const AUDIT_ACTIONS: readonly AuditAction[] = Object.values(AuditAction);

@@ -28,7 +28,13 @@ export class HealthController {
   constructor(private readonly probes: HealthProbes) {}
 
   @Get()
-  @ApiOperation({ summary: 'Readiness: every dependency is reachable' })
+  @ApiOperation({
+    summary: 'Readiness: every dependency is reachable',
+    description:
+      'Public, never rate limited: 200 when PostgreSQL, Redis and the task queue answer, 503 ' +
+      'naming the one that does not (or while the process shuts down). For load balancers and ' +
+      "orchestrators' readiness probes (README, Health checks).",
+  })
   @ApiOkResponse({ type: HealthCheckDto, description: 'Every dependency is up' })
   @ApiServiceUnavailableResponse({
     type: HealthCheckDto,
@@ -41,7 +47,12 @@ export class HealthController {
   }
 
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: the process is running' })
+  @ApiOperation({
+    summary: 'Liveness: the process is running',
+    description:
+      'Public, never rate limited, checks nothing else: 200 while the process can answer. For ' +
+      "orchestrators' liveness probes (README, Health checks).",
+  })
   @ApiOkResponse({ type: LivenessDto, description: 'The process is running' })
   liveness(): typeof LIVENESS {
     return LIVENESS;

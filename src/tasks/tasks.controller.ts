@@ -14,10 +14,12 @@ import {
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -26,7 +28,7 @@ import { Client, ClientContext } from '../common/decorators/client-context.decor
 import { CommonError, CommonErrorCode } from '../common/errors/common.errors';
 import { AuthenticatedUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { ApiPage } from '../common/pagination/api-page.decorator';
-import { CreateTaskDto } from './dto/create-task.dto';
+import { CREATE_TASK_EXAMPLE, CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksDto } from './dto/list-tasks.dto';
 import { TaskAttemptListDto } from './dto/task-attempt.dto';
 import { TaskDto } from './dto/task.dto';
@@ -38,6 +40,14 @@ const TASK_NOT_FOUND = {
   description: 'No such task, or not yours',
   code: TasksErrorCode.TaskNotFound,
 };
+
+/** Documents the :id of a task route. */
+const ApiTaskId = () =>
+  ApiParam({
+    name: 'id',
+    format: 'uuid',
+    description: 'The id of the task (from POST or GET /api/v1/tasks)',
+  });
 
 const TaskId = () =>
   Param(
@@ -70,7 +80,16 @@ export class TasksController {
   @Post()
   @ApiOperation({
     summary: 'Submit a task',
-    description: 'Stored, then queued; a worker routes it to an agent (docs/agent-protocol.md).',
+    description:
+      'Stores the task, owned by the caller (any authenticated user), and queues it: a worker ' +
+      'routes it to an active agent of the caller whose capabilities contain taskType (or to ' +
+      'agentId), dispatches it (docs/agent-protocol.md) and retries transient failures. Follow it ' +
+      'with GET /api/v1/tasks/{id}. With an Idempotency-Key, a retry answers 200 with the task ' +
+      'the first request created. Recorded as task.create.',
+  })
+  @ApiBody({
+    type: CreateTaskDto,
+    examples: { summarize: { summary: 'A summary task', value: CREATE_TASK_EXAMPLE } },
   })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -95,7 +114,12 @@ export class TasksController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List tasks' })
+  @ApiOperation({
+    summary: 'List tasks',
+    description:
+      "The caller's tasks, every user's for an admin, newest first; filtered by status, " +
+      'taskType and agentId, paged by skip or cursor.',
+  })
   @ApiPage(TaskDto, 'Your tasks (every task for admins), newest first')
   // The answer comes already serialised (TasksService.list): sent as it is, typed as JSON.
   @Header('Content-Type', 'application/json; charset=utf-8')
@@ -104,7 +128,13 @@ export class TasksController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a task' })
+  @ApiOperation({
+    summary: 'Get a task',
+    description:
+      'One task of the caller (any task for an admin): its state, attempts made and, once ' +
+      'completed, the result. 404 when there is no such task or it belongs to someone else.',
+  })
+  @ApiTaskId()
   @ApiOkResponse({ type: TaskDto })
   @ApiProblemResponses(TASK_NOT_FOUND)
   get(@CurrentUser() user: AuthenticatedUser, @TaskId() id: string): Promise<TaskDto> {
@@ -112,7 +142,15 @@ export class TasksController {
   }
 
   @Post(':id/cancel')
-  @ApiOperation({ summary: 'Cancel a task' })
+  @ApiOperation({
+    summary: 'Cancel a task',
+    description:
+      'Cancels a pending or in_progress task of the caller (any task for an admin): it is not ' +
+      'dispatched again, and an attempt under way finishes unheard. 409 when it already ' +
+      'completed, failed or was cancelled; 404 when there is no such task or it belongs to ' +
+      'someone else. Recorded as task.cancel.',
+  })
+  @ApiTaskId()
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TaskDto, description: 'The task, now cancelled' })
   @ApiProblemResponses(TASK_NOT_FOUND)
@@ -130,7 +168,13 @@ export class TasksController {
   }
 
   @Get(':id/attempts')
-  @ApiOperation({ summary: "List a task's attempts" })
+  @ApiOperation({
+    summary: "List a task's attempts",
+    description:
+      'Every dispatch of the task, oldest first: the agent, when it started and finished, the ' +
+      "outcome and the agent's HTTP status. Same access as GET /api/v1/tasks/{id} (404).",
+  })
+  @ApiTaskId()
   @ApiOkResponse({ type: TaskAttemptListDto, description: 'Every attempt, oldest first' })
   @ApiProblemResponses(TASK_NOT_FOUND)
   attempts(

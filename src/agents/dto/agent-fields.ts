@@ -23,6 +23,9 @@ import { AGENT_PROTOCOLS } from '../entities/agent.entity';
 /** The validation and documentation of each writable agent field, shared by create and update. */
 
 export const MAX_CAPABILITIES = 100;
+/** A public address (not a name: the policy resolves names, and must find public addresses). */
+export const EXAMPLE_ENDPOINT_URL = 'https://93.184.215.14/run';
+export const EXAMPLE_AGENT_CONFIG = { model: 'small', language: 'en' };
 export const MAX_CONFIG_BYTES = 64 * 1024;
 const MAX_CONFIG_DEPTH = 10;
 
@@ -31,6 +34,7 @@ export const NameField = (required: boolean) =>
     (required ? ApiProperty : ApiPropertyOptional)({
       minLength: 1,
       maxLength: 100,
+      description: 'A name for people; not unique',
       example: 'summariser-eu-1',
     }),
     IsString(),
@@ -39,7 +43,13 @@ export const NameField = (required: boolean) =>
 
 export const DescriptionField = () =>
   applyDecorators(
-    ApiPropertyOptional({ maxLength: 1000, nullable: true, type: String }),
+    ApiPropertyOptional({
+      maxLength: 1000,
+      nullable: true,
+      type: String,
+      description: 'What the agent does, for people',
+      example: 'Summarises reports in the EU region',
+    }),
     IsString(),
     MaxLength(1000),
   );
@@ -72,9 +82,11 @@ export const EndpointUrlField = (required: boolean) =>
     (required ? ApiProperty : ApiPropertyOptional)({
       maxLength: 2048,
       format: 'uri',
-      example: 'https://agents.example.com/run',
+      example: EXAMPLE_ENDPOINT_URL,
       description:
-        'http(s) URL; link-local and metadata addresses are refused, non-public ones need the allow-list',
+        'Where tasks are sent (docs/agent-protocol.md): an http(s) URL without credentials; ' +
+        'link-local and metadata addresses are refused, non-public ones need the allow-list ' +
+        '(AGENT_ENDPOINT_ALLOWLIST)',
     }),
     IsString(),
     Length(1, 2048),
@@ -82,13 +94,22 @@ export const EndpointUrlField = (required: boolean) =>
 
 export const ProtocolField = () =>
   applyDecorators(
-    ApiPropertyOptional({ enum: AGENT_PROTOCOLS, default: 'http' }),
+    ApiPropertyOptional({
+      enum: AGENT_PROTOCOLS,
+      default: 'http',
+      description: 'How tasks reach the agent',
+    }),
     IsIn(AGENT_PROTOCOLS),
   );
 
 export const MaxConcurrencyField = () =>
   applyDecorators(
-    ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1 }),
+    ApiPropertyOptional({
+      minimum: 1,
+      maximum: 1000,
+      default: 1,
+      description: 'Tasks dispatched to the agent at once, at most',
+    }),
     IsInt(),
     Min(1),
     Max(1000),
@@ -101,6 +122,7 @@ export const ConfigField = () =>
       additionalProperties: true,
       default: {},
       description: `Free-form agent settings, at most ${MAX_CONFIG_BYTES} bytes`,
+      example: EXAMPLE_AGENT_CONFIG,
     }),
     IsObject(),
     // Bounded, so one agent cannot bloat every read of the table.

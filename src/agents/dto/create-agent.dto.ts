@@ -5,6 +5,8 @@ import {
   CapabilitiesField,
   ConfigField,
   DescriptionField,
+  EXAMPLE_AGENT_CONFIG,
+  EXAMPLE_ENDPOINT_URL,
   EndpointUrlField,
   MaxConcurrencyField,
   NameField,
@@ -37,3 +39,14 @@ export class CreateAgentDto {
   @ConfigField()
   config?: JsonObject;
 }
+
+/** The request example of the OpenAPI document: valid as it is, so Swagger UI's try-out succeeds. */
+export const CREATE_AGENT_EXAMPLE: CreateAgentDto = {
+  name: 'summariser-eu-1',
+  description: 'Summarises reports in the EU region',
+  capabilities: ['summarize', 'translate'],
+  endpointUrl: EXAMPLE_ENDPOINT_URL,
+  protocol: 'http',
+  maxConcurrency: 2,
+  config: EXAMPLE_AGENT_CONFIG,
+};

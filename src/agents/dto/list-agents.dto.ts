@@ -4,7 +4,7 @@ import { ListQueryDto } from '../../common/pagination/list-query.dto';
 import { AGENT_STATUSES, AgentStatus } from '../entities/agent.entity';
 
 export class ListAgentsDto extends ListQueryDto {
-  @ApiPropertyOptional({ enum: AGENT_STATUSES })
+  @ApiPropertyOptional({ enum: AGENT_STATUSES, description: 'Agents in this state only' })
   @IsOptional()
   @IsIn(AGENT_STATUSES)
   status?: AgentStatus;

@@ -44,3 +44,9 @@ export class UpdateAgentDto {
   @ConfigField()
   config?: JsonObject;
 }
+
+/** The request example of the OpenAPI document: a change any agent accepts. */
+export const UPDATE_AGENT_EXAMPLE: UpdateAgentDto = {
+  description: 'Summarises reports in the EU and the UK',
+  maxConcurrency: 4,
+};

@@ -1,12 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { JsonObject } from '../../common/json';
+import { AUDIT_ACTIONS } from '../audit-actions';
 import { AUDIT_OUTCOMES, AuditLog, AuditOutcome } from '../entities/audit-log.entity';
 
 export class AuditLogDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'date-time' }) timestamp: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) actorId: string | null;
-  @ApiProperty({ example: 'auth.login' }) action: string;
+  @ApiProperty({
+    enum: AUDIT_ACTIONS,
+    example: 'auth.login',
+    description: 'What happened; a later release may add actions, so expect others',
+  })
+  action: string;
   @ApiProperty({ nullable: true, type: String, example: 'user' }) resourceType: string | null;
   @ApiProperty({ nullable: true, type: String }) resourceId: string | null;
   @ApiProperty({ enum: AUDIT_OUTCOMES }) outcome: AuditOutcome;

@@ -1,33 +1,47 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { ListQueryDto } from '../../common/pagination/list-query.dto';
+import { AUDIT_ACTIONS, AuditAction } from '../audit-actions';
 import { AUDIT_OUTCOMES, AuditOutcome } from '../entities/audit-log.entity';
 
 export class ListAuditLogsDto extends ListQueryDto {
-  @ApiPropertyOptional({ example: 'auth.login', maxLength: 64 })
+  @ApiPropertyOptional({
+    enum: AUDIT_ACTIONS,
+    example: 'auth.login',
+    description: 'Records of this action only; any other value is refused (400)',
+  })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  action?: string;
+  @IsIn(AUDIT_ACTIONS)
+  action?: AuditAction;
 
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiPropertyOptional({ format: 'uuid', description: "Records of this user's actions only" })
   @IsOptional()
   @IsUUID()
   actorId?: string;
 
-  @ApiPropertyOptional({ example: 'user', maxLength: 64 })
+  @ApiPropertyOptional({
+    example: 'user',
+    maxLength: 64,
+    description: 'Records about this kind of resource only: user, agent or task',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)
   resourceType?: string;
 
-  @ApiPropertyOptional({ maxLength: 128 })
+  @ApiPropertyOptional({
+    maxLength: 128,
+    description: 'Records about this resource only (its id, with resourceType)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(128)
   resourceId?: string;
 
-  @ApiPropertyOptional({ enum: AUDIT_OUTCOMES })
+  @ApiPropertyOptional({
+    enum: AUDIT_OUTCOMES,
+    description: 'Records of this outcome only (a failure is a refused attempt, such as a login)',
+  })
   @IsOptional()
   @IsIn(AUDIT_OUTCOMES)
   outcome?: AuditOutcome;

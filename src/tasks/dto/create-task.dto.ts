@@ -22,13 +22,26 @@ export const MIN_TIMEOUT_MS = 100;
 export const MAX_TIMEOUT_MS = 3_600_000;
 export const MAX_ATTEMPTS = 10;
 
+const EXAMPLE_PARAMETERS = { url: 'https://example.com/q3.pdf', maxWords: 200 };
+
 export class CreateTaskDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Summarise Q3 report' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 200,
+    description: 'A name for people; not unique',
+    example: 'Summarise Q3 report',
+  })
   @IsString()
   @Length(1, 200)
   name: string;
 
-  @ApiPropertyOptional({ maxLength: 2000, nullable: true, type: String })
+  @ApiPropertyOptional({
+    maxLength: 2000,
+    nullable: true,
+    type: String,
+    description: 'What the task is for, for people; not sent to the agent',
+    example: 'The quarterly report, in five bullet points',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
@@ -54,27 +67,39 @@ export class CreateTaskDto {
     additionalProperties: true,
     description: `Sent to the agent as is; a JSON object of at most ${MAX_PARAMETERS_BYTES} bytes`,
     default: {},
+    example: EXAMPLE_PARAMETERS,
   })
   @IsOptional()
   // Bounded: it is stored, and sent to the agent on every attempt.
   @BoundedJson({ maxBytes: MAX_PARAMETERS_BYTES, maxDepth: MAX_PARAMETERS_DEPTH })
   parameters?: JsonObject;
 
-  @ApiPropertyOptional({ enum: TASK_PRIORITIES, default: 'normal' })
+  @ApiPropertyOptional({
+    enum: TASK_PRIORITIES,
+    default: 'normal',
+    description: 'Higher priorities are taken from the queue first',
+  })
   @IsOptional()
   @IsIn(TASK_PRIORITIES)
   priority?: TaskPriority;
 
   @ApiPropertyOptional({
     format: 'uuid',
-    description: 'Run on this agent of yours only; routed by capability when absent',
+    description:
+      'The id of one of your agents (see GET /api/v1/agents) to run the task on, and no other; ' +
+      'when absent, any active agent of yours whose capabilities contain taskType',
   })
   @IsOptional()
   @IsUUID()
   /** The HTTP contract's name; inside Ymera (task row, queue job, routing) it is requestedAgentId. */
   agentId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_ATTEMPTS, default: 3 })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_ATTEMPTS,
+    default: 3,
+    description: 'Attempts in all, the first included; only transient failures are retried',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -85,6 +110,7 @@ export class CreateTaskDto {
     minimum: MIN_TIMEOUT_MS,
     maximum: MAX_TIMEOUT_MS,
     description: 'Per-attempt timeout; the server default (TASK_DISPATCH_TIMEOUT_MS) when absent',
+    example: 30_000,
   })
   @IsOptional()
   @IsInt()
@@ -92,3 +118,17 @@ export class CreateTaskDto {
   @Max(MAX_TIMEOUT_MS)
   timeoutMs?: number;
 }
+
+/**
+ * The request example of the OpenAPI document: valid as it is, so Swagger UI's try-out succeeds
+ * (no agentId: a placeholder id would name no agent of the caller's).
+ */
+export const CREATE_TASK_EXAMPLE: CreateTaskDto = {
+  name: 'Summarise Q3 report',
+  description: 'The quarterly report, in five bullet points',
+  taskType: 'summarize',
+  parameters: EXAMPLE_PARAMETERS,
+  priority: 'normal',
+  maxAttempts: 3,
+  timeoutMs: 30_000,
+};
