@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
+import { RootModule } from './root/root.module';
 import { TasksModule } from './tasks/tasks.module';
 
 /**
@@ -38,7 +39,14 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         ...(runs.api
-          ? [AuditModule, AuthModule, AgentsModule, TasksModule, QueueBoardModule.forRoot(config)]
+          ? [
+              AuditModule,
+              AuthModule,
+              AgentsModule,
+              TasksModule,
+              QueueBoardModule.forRoot(config),
+              RootModule,
+            ]
           : []),
         ...(runs.workers ? [ExecutionModule] : []),
       ],

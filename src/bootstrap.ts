@@ -25,9 +25,10 @@ import { MetricsService } from './metrics/metrics.service';
 
 /**
  * Infrastructure routes keep their unversioned paths (README): /health, /health/live, /metrics,
- * and Bull Board under /admin/queues (its page, assets and API).
+ * Bull Board under /admin/queues (its page, assets and API), and / (a redirect to /docs).
  */
 const UNPREFIXED_ROUTES = [
+  { path: '/', method: RequestMethod.GET },
   { path: 'health', method: RequestMethod.GET },
   { path: 'health/live', method: RequestMethod.GET },
   { path: 'metrics', method: RequestMethod.GET },

@@ -41,6 +41,7 @@ export const PROBLEM_CATALOG: ProblemCatalog = {
     401: AuthErrorCode.TokenRequired,
     403: AuthErrorCode.RoleRequired,
     413: CommonErrorCode.PayloadTooLarge,
+    415: CommonErrorCode.UnsupportedMediaType,
     429: CommonErrorCode.RateLimited,
   },
 };

@@ -77,6 +77,22 @@ describe('Bull Board', () => {
       expect(await queue.isPaused()).toBe(false);
     });
 
+    it('takes its actions with the credentials whatever their body (the API 415 is /api only)', async () => {
+      const queue = t.app.get<Queue>(getQueueToken(QueueName.Tasks), { strict: false });
+      // A board action as a browser may send it: PUT with no JSON body, here even a text one.
+      await request(t.http)
+        .put('/admin/queues/api/queues/tasks/clean/failed')
+        .auth(USER, PASSWORD)
+        .set('Content-Type', 'text/plain')
+        .send('x')
+        .expect(200);
+      await request(t.http)
+        .put('/admin/queues/api/queues/tasks/clean/failed')
+        .auth(USER, PASSWORD)
+        .expect(200);
+      expect(await queue.isPaused()).toBe(false);
+    });
+
     it('refuses wrong credentials, a bearer token and a near-miss password', async () => {
       const api = () =>
         request(t.http).get('/admin/queues/api/queues').set('X-Forwarded-For', uniqueIp());

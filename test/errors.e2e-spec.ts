@@ -50,6 +50,41 @@ describe('errors as problem details', () => {
     expectProblem(response, 400);
   });
 
+  it('says a missing field is required, in one message', async () => {
+    const response = await request(t.http)
+      .post('/api/v1/auth/register')
+      .set('X-Forwarded-For', uniqueIp())
+      .send({ username: uniqueName('nomail'), password: DEFAULT_PASSWORD });
+    expectProblem(response, 400);
+    expect(response.body.errors).toEqual([{ field: 'email', message: 'email is required' }]);
+  });
+
+  it.each([
+    ['a form', 'application/x-www-form-urlencoded', 'username=a&password=b'],
+    ['text', 'text/plain', '{"username":"a","password":"b"}'],
+    ['multipart', 'multipart/form-data; boundary=x', '--x--'],
+  ])('415 asking for JSON for %s on an API route', async (_case, type, body) => {
+    const response = await request(t.http)
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', uniqueIp())
+      .set('Content-Type', type)
+      .send(body);
+    expectProblem(response, 415);
+    expect(response.body).toMatchObject({
+      type: 'urn:ymera:problem:unsupported-media-type',
+      title: 'Unsupported media type',
+      detail: expect.stringContaining('Content-Type: application/json'),
+    });
+  });
+
+  it('takes a POST with no body and no Content-Type (validation speaks, not 415)', async () => {
+    const response = await request(t.http)
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', uniqueIp());
+    expectProblem(response, 400);
+    expect(response.body.type).toBe('urn:ymera:problem:validation-error');
+  });
+
   it.each([
     ['login username', { username: 'a\u0000b', password: 'whatever it is' }, 'username'],
     ['login password', { username: 'someone', password: 'a\u0000b' }, 'password'],
@@ -298,6 +333,15 @@ describe('errors as problem details', () => {
       expectProblem(response, status);
       expect(response.headers.connection).toBe('close');
       await request(t.http).get('/health/live').expect(200);
+    });
+
+    it('415 for a body sent without any Content-Type', async () => {
+      const response = await rawExchange(
+        port,
+        'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+      );
+      expectProblem(response, 415);
+      expect(response.body.type).toBe('urn:ymera:problem:unsupported-media-type');
     });
   });
 

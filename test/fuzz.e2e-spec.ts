@@ -634,7 +634,7 @@ describe('fuzzing every operation of openapi.json', () => {
       .integer({ min: 200, max: 1000 })
       .map(
         (count) =>
-          `GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${Array.from({ length: count }, (_, i) => `X-${i}: ${'v'.repeat(40)}\r\n`).join('')}\r\n`,
+          `GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${Array.from({ length: count }, (_, i) => `X-${i}: ${'v'.repeat(40)}\r\n`).join('')}\r\n`,
       ),
     fc.constantFrom(
       'GARBAGE\r\n\r\n',

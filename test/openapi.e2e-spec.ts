@@ -142,7 +142,15 @@ describe('OpenAPI document', () => {
 
     const register = byId.get('authRegister')!.operation;
     expect(register.security).toEqual([]);
-    expect(Object.keys(register.responses)).toEqual(['201', '400', '409', '413', '429', '500']);
+    expect(Object.keys(register.responses)).toEqual([
+      '201',
+      '400',
+      '409',
+      '413',
+      '415',
+      '429',
+      '500',
+    ]);
     expect(register.responses['429'].headers).toHaveProperty('Retry-After');
 
     for (const id of ['healthReadiness', 'healthLiveness', 'metricsIndex']) {

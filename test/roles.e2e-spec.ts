@@ -7,6 +7,7 @@ import { UsersController } from '../src/auth/users.controller';
 import { AgentHeartbeatSweeper } from '../src/execution/agent-heartbeat.sweeper';
 import { TaskReconciler } from '../src/execution/task-reconciler.service';
 import { TasksProcessor } from '../src/execution/tasks.processor';
+import { RootController } from '../src/root/root.controller';
 import { TasksController } from '../src/tasks/tasks.controller';
 import { startApp, TestApp } from './support/app';
 import { expectProblem } from './support/problem-details';
@@ -30,6 +31,7 @@ describe('APP_ROLE=worker', () => {
     ['GET', '/api/v1/agents'],
     ['GET', '/api/v1/tasks'],
     ['GET', '/api/v1/audit-logs'],
+    ['GET', '/'],
     ['GET', '/docs'],
     ['GET', '/docs-json'],
   ])('answers %s %s with a 404 problem', async (method, path) => {
@@ -46,6 +48,7 @@ describe('what each APP_ROLE runs', () => {
     AgentsController,
     TasksController,
     AuditController,
+    RootController,
   ];
   const WORKER_PROVIDERS = [TasksProcessor, TaskReconciler, AgentHeartbeatSweeper];
 
@@ -68,6 +71,12 @@ describe('what each APP_ROLE runs', () => {
         expect({ [provider.name]: has('providers', provider) }).toEqual({
           [provider.name]: runs.workers,
         });
+      }
+      if (runs.api) {
+        // GET / leads to the documentation, with no token, where the API is served.
+        const root = await request(t.http).get('/').expect(302);
+        expect(root.headers.location).toBe('/docs');
+        await request(t.http).get(root.headers.location).redirects(1).expect(200);
       }
     } finally {
       await t.close();

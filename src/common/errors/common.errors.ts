@@ -12,6 +12,7 @@ export enum CommonErrorCode {
   PayloadTooLarge = 'payload-too-large',
   UnsupportedContentEncoding = 'unsupported-content-encoding',
   UnsupportedCharset = 'unsupported-charset',
+  UnsupportedMediaType = 'unsupported-media-type',
   RouteNotFound = 'route-not-found',
   BasicAuthRequired = 'basic-auth-required',
   RateLimited = 'rate-limited',
@@ -74,6 +75,12 @@ export const COMMON_PROBLEM_TYPES: ProblemTypes<CommonErrorCode> = {
     status: 415,
     title: 'Unsupported charset',
     meaning: 'The body is in a charset other than UTF-8',
+  },
+  [CommonErrorCode.UnsupportedMediaType]: {
+    status: 415,
+    title: 'Unsupported media type',
+    meaning:
+      'The body is not JSON (a form, text, or no Content-Type): send it with Content-Type: application/json',
   },
   [CommonErrorCode.RouteNotFound]: {
     status: 404,

@@ -65,7 +65,7 @@ function sharedErrorStatuses(operation: OperationObject, access: RouteAccess): n
     ...(takesInput ? [400] : []),
     ...(access.isPublic ? [] : [401]),
     ...(access.roles.length > 0 ? [403] : []),
-    ...(operation.requestBody ? [413] : []),
+    ...(operation.requestBody ? [413, 415] : []),
     ...(access.throttled ? [429] : []),
     500,
   ];

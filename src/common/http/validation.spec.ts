@@ -1,5 +1,14 @@
 import { ArgumentMetadata } from '@nestjs/common';
-import { IsInt, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  IsEmail,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { ListQueryDto } from '../pagination/list-query.dto';
 import { ValidationFailedException } from './problem';
 import { createValidationPipe } from './validation';
@@ -14,7 +23,20 @@ class NoteDto {
   pages?: number;
 }
 
+class ShelfDto {
+  @IsEmail()
+  @MaxLength(254)
+  @IsString()
+  owner: string;
+
+  @IsObject()
+  @ValidateNested()
+  @Type(() => NoteDto)
+  note: NoteDto;
+}
+
 const body: ArgumentMetadata = { type: 'body', metatype: NoteDto };
+const shelf: ArgumentMetadata = { type: 'body', metatype: ShelfDto };
 
 async function errorsOf(value: unknown, metadata: ArgumentMetadata = body) {
   try {
@@ -38,6 +60,25 @@ describe('createValidationPipe', () => {
       { field: 'title', message: expect.stringContaining('title') },
       { field: 'pages', message: 'pages must be an integer number' },
     ]);
+  });
+
+  it('says a missing property is required, once, instead of every rule it breaks', async () => {
+    expect(await errorsOf({}, shelf)).toEqual([
+      { field: 'owner', message: 'owner is required' },
+      { field: 'note', message: 'note is required' },
+    ]);
+  });
+
+  it('says so for a missing property of a nested object too, with its path', async () => {
+    expect(await errorsOf({ owner: 'a@example.com', note: { pages: 1 } }, shelf)).toEqual([
+      { field: 'note.title', message: 'note.title is required' },
+    ]);
+  });
+
+  it('lists every rule a present but wrong value breaks, null included', async () => {
+    const errors = await errorsOf({ owner: null, note: { title: 'ok' } }, shelf);
+    expect(errors.map((e) => e.field)).toEqual(['owner', 'owner', 'owner']);
+    expect(errors.map((e) => e.message)).not.toContain('owner is required');
   });
 
   it('refuses unknown properties (no mass assignment)', async () => {

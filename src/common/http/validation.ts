@@ -1,9 +1,18 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, ValidationFailedException } from './problem';
 
+/**
+ * One error per broken rule, except for a property that is missing: every rule of a required field
+ * fails on undefined ("must be an email", "must be shorter than", "must be a string"), which tells
+ * a client less than the one thing it can act on, so that is said instead (README, "Errors").
+ * Optional properties (@IsOptional) are never validated when missing, so they never get here.
+ */
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
+    if (error.value === undefined && error.constraints) {
+      return [{ field, message: `${field} is required` }];
+    }
     const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
@@ -64,7 +73,9 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     stopAtFirstError: false,
-    validationError: { target: false, value: false },
+    // The value is kept only to tell a missing property (undefined) from a wrong one; flatten()
+    // never puts it in a message.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => new ValidationFailedException(flatten(errors)),
   });
 }
