@@ -4,8 +4,10 @@
 # the service role. Safe to run again: every step is idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/install.sh
+. scripts/lib/install.sh
 
-npm ci
+install_dependencies
 if [ ! -f .env ]; then
   secret=$(node -e "process.stdout.write(require('node:crypto').randomBytes(48).toString('base64url'))")
   # Hex: it goes into DATABASE_URL as it is.
@@ -28,6 +30,7 @@ for pair in "${given[@]}"; do export "$pair"; done
 # The database, and the login role DATABASE_URL names when it is not the owner's
 # (MIGRATION_DATABASE_URL). An older .env with DATABASE_URL alone migrates and serves as that one
 # user, and the service warns at start that its role could rewrite the audit trail.
+node -r ts-node/register/transpile-only scripts/check-config.ts
 node scripts/create-database.js
 npm run build
 npm run migration:run

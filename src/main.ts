@@ -1,3 +1,6 @@
+import { Logger } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { roleRuns } from './app.module';
 import { createApp } from './bootstrap';
 import { loadConfig } from './config/app-config';
 import { ConfigError } from './config/env-reader';
@@ -16,6 +19,13 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   exitOnStopSignals(app, config, app.get(HealthProbes));
   await app.listen(config.http.port, config.http.host);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const url = `http://${config.http.host}:${port}`;
+  new Logger('Ymera').log(
+    roleRuns(config.role).api
+      ? `Listening on ${url}; API docs at ${url}/docs; stop with Ctrl-C (SIGTERM)`
+      : `Worker listening on ${url} for /health and /metrics; stop with Ctrl-C (SIGTERM)`,
+  );
 }
 
 void main();
