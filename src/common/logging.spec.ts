@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { QueryFailedError } from 'typeorm';
-import { REDACTED_PATHS } from './logging';
+import { AppConfig } from '../config/app-config';
+import { pinoOptions, REDACTED_PATHS } from './logging';
 
 /** One line logged through pino with the app's redaction, parsed back. */
 function logged(record: object): Record<string, unknown> {
@@ -40,5 +41,44 @@ describe('log redaction', () => {
     for (const secret of ['p4ssw0rd', 'rt-123', 'at-456', 'eyJ.x.y', 'sid=1', 'whsec-789']) {
       expect(line).not.toContain(secret);
     }
+  });
+});
+
+describe('pinoOptions', () => {
+  const configFor = (env: AppConfig['env']) => ({ env, logLevel: 'info' }) as AppConfig;
+
+  function lines(options: ReturnType<typeof pinoOptions>, log: (logger: pino.Logger) => void) {
+    const out: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        out.push(chunk.toString());
+        done();
+      },
+    });
+    // A destination of our own: pino refuses one together with a transport (none outside development).
+    log(pino(options, sink));
+    return out;
+  }
+
+  it('writes readable lines in development and JSON lines otherwise', () => {
+    expect(pinoOptions(configFor('development')).transport).toMatchObject({
+      target: 'pino-pretty',
+    });
+    expect(pinoOptions(configFor('production')).transport).toBeUndefined();
+    expect(pinoOptions(configFor('test')).transport).toBeUndefined();
+  });
+
+  it("drops Nest's per-module and per-route start-up lines, and keeps the rest", () => {
+    const written = lines(pinoOptions(configFor('production')), (logger) => {
+      logger.info({ context: 'RoutesResolver' }, 'AuditController {/api/audit-logs}:');
+      logger.info({ context: 'RouterExplorer' }, 'Mapped {/api/tasks, POST} route');
+      logger.info({ context: 'InstanceLoader' }, 'AppModule dependencies initialized');
+      logger.info({ context: 'NestApplication' }, 'Nest application successfully started');
+      logger.info('a line without context');
+    });
+    expect(written.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      'Nest application successfully started',
+      'a line without context',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, Params } from 'nestjs-pino';
+import type { LoggerOptions } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { RequestLogMiddleware } from './http/request-log.middleware';
 
@@ -24,6 +25,50 @@ export const REDACTED_PATHS = [
 ];
 
 /**
+ * Nest's start-up lines that say nothing an operator acts on: one per module and per route, and the
+ * route lines print the controller's path without the version (`/api/audit-logs` for
+ * `/api/v1/audit-logs`). The OpenAPI document (`/docs`) lists the routes as they are.
+ */
+const START_UP_NOISE = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
+/** Whether pino-pretty is installed: a dev dependency, absent from the production image. */
+function prettyInstalled(): boolean {
+  try {
+    require.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * pino's options: JSON lines, readable ones in development (pino-pretty, a dev dependency; JSON
+ * still where it is not installed).
+ */
+export function pinoOptions(config: AppConfig): LoggerOptions {
+  return {
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    hooks: {
+      logMethod(args, method) {
+        const [first] = args as unknown[];
+        const context = (first as { context?: unknown } | null)?.context;
+        if (typeof context === 'string' && START_UP_NOISE.has(context)) return;
+        method.apply(this, args);
+      },
+    },
+    ...(config.env === 'development' && prettyInstalled()
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true },
+          },
+        }
+      : {}),
+  };
+}
+
+/**
  * JSON logs through pino: Nest's Logger for the application's own lines, and RequestLogMiddleware
  * for one line per request.
  *
@@ -37,12 +82,9 @@ export const REDACTED_PATHS = [
   imports: [
     LoggerModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      useFactory: (config: AppConfig): Params => ({
         forRoutes: [],
-        pinoHttp: {
-          level: config.logLevel,
-          redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-        },
+        pinoHttp: pinoOptions(config),
       }),
     }),
   ],
