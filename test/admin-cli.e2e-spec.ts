@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import request from 'supertest';
 import { createOrPromoteAdmin } from '../src/cli/create-admin';
 import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
 import { registerUser } from './support/factories';
+import { CommandResult, runCommand } from './support/processes';
 
 const ADMIN_PASSWORD = 'a long admin passphrase, not a secret';
 
@@ -16,28 +16,17 @@ function run(
   args: string[],
   env: Record<string, string | undefined>,
   cwd = ROOT,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        require.resolve('ts-node/register/transpile-only'),
-        join(ROOT, 'src/cli/create-admin.ts'),
-        ...args,
-      ],
-      {
-        cwd,
-        env: { PATH: process.env.PATH, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+): Promise<CommandResult> {
+  return runCommand(
+    process.execPath,
+    [
+      '-r',
+      require.resolve('ts-node/register/transpile-only'),
+      join(ROOT, 'src/cli/create-admin.ts'),
+      ...args,
+    ],
+    { cwd, env: { PATH: process.env.PATH, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env } },
+  );
 }
 
 describe('admin:create', () => {

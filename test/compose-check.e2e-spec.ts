@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -11,6 +10,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { CommandResult, runCommand } from './support/processes';
 
 const ROOT = join(__dirname, '..');
 /** What scripts/check-compose.sh reads. */
@@ -27,21 +28,8 @@ const FILES = [
  * `npm run compose:check` on a machine without Docker: PATH holds node and dirname only, so neither
  * `docker compose` nor `docker-compose` can be found, whatever this machine has installed.
  */
-function runWithoutDocker(
-  dir: string,
-  bin: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/bash', [join(dir, 'scripts/check-compose.sh')], {
-      env: { PATH: bin },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runWithoutDocker(dir: string, bin: string): Promise<CommandResult> {
+  return runCommand('/bin/bash', [join(dir, 'scripts/check-compose.sh')], { env: { PATH: bin } });
 }
 
 describe('npm run compose:check without Docker', () => {

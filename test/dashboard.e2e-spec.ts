@@ -2,11 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { Metric } from '../src/metrics/metric-definitions';
-import { MetricsService } from '../src/metrics/metrics.service';
 import { startApp, TestApp } from './support/app';
-import { registerUser } from './support/factories';
+import { scrapeWithEverySample } from './support/scrape';
 import { familyOf, metricNames, servedNames } from './support/promql-metrics';
 import { parseYamlSubset, Yaml } from './support/yaml-subset';
 
@@ -130,17 +128,7 @@ describe('Grafana dashboard', () => {
 
   beforeAll(async () => {
     t = await startApp();
-    // Traffic first, so every family of our own has samples in the scrape.
-    const user = await registerUser(t);
-    await request(t.http)
-      .get('/api/v1/users/me')
-      .set('Authorization', `Bearer ${user.accessToken}`)
-      .expect(200);
-    await request(t.http).get('/nowhere').expect(404);
-    const metrics = t.app.get(MetricsService);
-    metrics.taskCounted('created', 'summarise');
-    metrics.dispatchObserved('succeeded', 0.12);
-    scrape = (await request(t.http).get('/metrics').expect(200)).text;
+    scrape = await scrapeWithEverySample(t);
   });
 
   afterAll(() => t.close());

@@ -1,10 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import request from 'supertest';
-import { MetricsService } from '../src/metrics/metrics.service';
 import { startApp, TestApp } from './support/app';
-import { registerUser } from './support/factories';
+import { scrapeWithEverySample } from './support/scrape';
 
 const MONITORING = join(__dirname, '..', 'monitoring');
 
@@ -38,17 +36,7 @@ describe('monitoring', () => {
 
   beforeAll(async () => {
     t = await startApp();
-    // Give every family of our own a sample before the scrape that promtool checks.
-    const user = await registerUser(t);
-    await request(t.http)
-      .get('/api/v1/users/me')
-      .set('Authorization', `Bearer ${user.accessToken}`)
-      .expect(200);
-    await request(t.http).get('/nowhere').expect(404);
-    const metrics = t.app.get(MetricsService);
-    metrics.taskCounted('created', 'summarise');
-    metrics.dispatchObserved('succeeded', 0.12);
-    scrape = (await request(t.http).get('/metrics').expect(200)).text;
+    scrape = await scrapeWithEverySample(t);
   });
 
   afterAll(() => t.close());
