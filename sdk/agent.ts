@@ -360,8 +360,10 @@ export function createAgentHandler(options: AgentHandlerOptions) {
     try {
       send(res, resultReply(await onTask(event.body, { signal: controller.signal })));
     } catch (error) {
-      if (!(error instanceof AgentTaskError)) throw error;
-      send(res, error.reply);
+      if (error instanceof AgentTaskError) return send(res, error.reply);
+      // Work stopped because its signal aborted: expected, and Ymera ignores the answer.
+      if (!controller.signal.aborted) throw error;
+      send(res, errorReply('the attempt was aborted', { retryable: true }));
     } finally {
       if (running.get(key) === controller) running.delete(key);
     }

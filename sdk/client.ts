@@ -33,6 +33,8 @@ export class YmeraError extends Error {
   readonly detail: string;
   /** The `<code>` of a `urn:ymera:problem:<code>` type; null for any other type. */
   readonly code: string | null;
+  /** The path of the request that failed. */
+  readonly instance: string | null;
   /** The X-Request-Id to find the request in the server's logs. */
   readonly requestId: string | null;
   /** The whole problem details (with `errors` on validation failures); null when there were none. */
@@ -53,6 +55,7 @@ export class YmeraError extends Error {
     this.code = this.type.startsWith(PROBLEM_TYPE_PREFIX)
       ? this.type.slice(PROBLEM_TYPE_PREFIX.length)
       : null;
+    this.instance = problem?.instance ?? null;
     this.requestId = problem?.requestId ?? null;
     this.problem = problem;
   }
