@@ -9,7 +9,7 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       'test-artifacts/**',
-      'test/support/generated/**',
+      'sdk/generated/**',
       '*.config.js',
       '*.config.mjs',
       'test/*.config.js',

@@ -1,6 +1,7 @@
-/** Unit specs beside the code they test. */
+/** Unit specs beside the code they test: the service (src/) and the TypeScript library (sdk/). */
 module.exports = {
-  rootDir: 'src',
+  rootDir: '.',
+  roots: ['<rootDir>/src', '<rootDir>/sdk'],
   testRegex: '.*\\.spec\\.ts$',
   moduleFileExtensions: ['js', 'json', 'ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },

@@ -1,11 +1,31 @@
 import { createHmac } from 'node:crypto';
-// Verified as an agent verifies it, with the test agent's own code (test/support).
-import { verifySignature } from '../../test/support/agent-signature';
-import { signBody, unixSeconds } from './signing';
+// The agent library's verifier (sdk/agent.ts): what Ymera signs here, agents written with it accept.
+import { DispatchVerificationError, verifyDispatch } from '../../sdk/agent';
+import { DispatchHeader, signBody, unixSeconds } from './signing';
 
 describe('dispatch signing', () => {
   const secret = 'k3y-0f-the-agent_abcdefghijklmnop';
-  const body = '{"taskId":"t","attempt":1}';
+  const body = JSON.stringify({
+    taskId: 't',
+    attempt: 1,
+    taskType: 'echo',
+    name: 'Echo',
+    parameters: {},
+    priority: 'normal',
+  });
+
+  /** The agent library verifying a request signed `signature`, at the signing time. */
+  function verify(timestamp: string, signature: string, signedBody = body) {
+    return verifyDispatch({
+      rawBody: signedBody,
+      headers: {
+        [DispatchHeader.Timestamp]: timestamp,
+        [DispatchHeader.Signature]: signature,
+      },
+      signingSecret: secret,
+      now: Number(timestamp) * 1000,
+    });
+  }
 
   it('is sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>', () => {
     const expected = createHmac('sha256', secret).update(`1700000000.${body}`).digest('hex');
@@ -16,22 +36,47 @@ describe('dispatch signing', () => {
     expect(signBody(secret, '1', Buffer.from(body))).toBe(signBody(secret, '1', body));
   });
 
-  it('is accepted by an agent verifying it independently', () => {
-    expect(verifySignature(secret, '1', body, signBody(secret, '1', body))).toBe(true);
+  it('gives the worked example of docs/agent-protocol.md', () => {
+    const example =
+      '{"taskId":"0b9e6f2c-3d1a-4c5e-9f7a-2b8c1d0e4f63","attempt":1,"taskType":"summarize","name":"Summarise Q3 report","parameters":{"url":"https://example.com/q3.pdf"},"priority":"normal"}';
+    const signature = signBody('6bWm0rJX1kE3Yh9sQv2Lp8TzNc4Ra7Ud5Gf0Io1Ke2', '1796160000', example);
+    expect(signature).toBe(
+      'sha256=245cd7da9192680ff9b23afa302abec626216f8d669afceeb2e5d8ea675bc9da',
+    );
+    const event = verifyDispatch({
+      rawBody: example,
+      headers: {
+        [DispatchHeader.Timestamp]: '1796160000',
+        [DispatchHeader.Signature]: signature,
+      },
+      signingSecret: '6bWm0rJX1kE3Yh9sQv2Lp8TzNc4Ra7Ud5Gf0Io1Ke2',
+      now: 1_796_160_000_000,
+    });
+    expect(event).toMatchObject({ type: 'task.dispatch', body: { taskType: 'summarize' } });
+  });
+
+  it('is accepted by the agent library', () => {
+    const timestamp = unixSeconds();
+    expect(verify(timestamp, signBody(secret, timestamp, body))).toEqual({
+      type: 'task.dispatch',
+      timestamp: Number(timestamp),
+      body: JSON.parse(body),
+    });
   });
 
   it.each([
     ['another secret', 'other-secret', '1', body],
     ['another timestamp', secret, '2', body],
     ['another body', secret, '1', `${body} `],
-  ])('refuses a signature made with %s', (_case, key, timestamp, signed) => {
-    expect(verifySignature(secret, '1', body, signBody(key, timestamp, signed))).toBe(false);
+  ])('is refused when made with %s', (_case, key, timestamp, signed) => {
+    expect(() => verify('1', signBody(key, timestamp, signed))).toThrow(
+      expect.objectContaining({ reason: 'bad-signature' }) as DispatchVerificationError,
+    );
   });
 
-  it('refuses a missing or truncated signature', () => {
-    expect(verifySignature(secret, '1', body, undefined)).toBe(false);
-    expect(verifySignature(secret, '1', body, signBody(secret, '1', body).slice(0, -1))).toBe(
-      false,
+  it('is refused truncated', () => {
+    expect(() => verify('1', signBody(secret, '1', body).slice(0, -1))).toThrow(
+      DispatchVerificationError,
     );
   });
 

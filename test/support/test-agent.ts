@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
 import request from 'supertest';
-import { verifySignature } from './agent-signature';
+import { AgentReply, errorReply, resultReply, TaskDispatch, verifyDispatch } from '../../sdk/agent';
 import { TestApp } from './app';
 import { RegisteredUser } from './factories';
 
@@ -43,23 +43,19 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   raw: string;
-  body: {
-    taskId: string;
-    attempt: number;
-    taskType: string;
-    name: string;
-    parameters: Record<string, unknown>;
-    priority: string;
-  };
+  body: TaskDispatch;
+  /** Whether the agent library (sdk/agent.ts) accepted the request as signed by Ymera. */
   signatureValid: boolean;
   answeredStatus: number | null;
 }
 
-function signatureValid(secret: string, headers: IncomingHttpHeaders, raw: string): boolean {
-  const timestamp = headers['x-ymera-timestamp'];
-  const signature = headers['x-ymera-signature'];
-  if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
-  return verifySignature(secret, timestamp, raw, signature);
+function signatureValid(secret: string, headers: IncomingHttpHeaders, raw: Buffer): boolean {
+  try {
+    verifyDispatch({ rawBody: raw, headers, signingSecret: secret });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -129,7 +125,8 @@ export class TestAgent {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const bytes = Buffer.concat(chunks);
+      const raw = bytes.toString('utf8');
       let body: RecordedRequest['body'];
       try {
         body = JSON.parse(raw) as RecordedRequest['body'];
@@ -142,7 +139,7 @@ export class TestAgent {
         headers: req.headers,
         raw,
         body,
-        signatureValid: signatureValid(this.secret, req.headers, raw),
+        signatureValid: signatureValid(this.secret, req.headers, bytes),
         answeredStatus: null,
       };
       this.requests.push(recorded);
@@ -151,33 +148,41 @@ export class TestAgent {
         if (res.destroyed) return;
         res.writeHead(status, { 'content-type': type }).end(payload);
       };
+      const reply = (r: AgentReply) => answer(r.status, r.body, r.headers['content-type']);
       this.events.emit('request', recorded);
-      if (!recorded.signatureValid) return answer(401, '{"error":"bad signature"}');
-      this.behave(recorded, answer, res);
+      if (!recorded.signatureValid) {
+        return reply(errorReply('bad signature', { retryable: false, status: 401 }));
+      }
+      this.behave(recorded, answer, reply, res);
     });
   }
 
   private behave(
     recorded: RecordedRequest,
     answer: (status: number, payload: string, type?: string) => void,
+    reply: (r: AgentReply) => void,
     res: ServerResponse,
   ): void {
     const parameters = recorded.body.parameters ?? {};
     const behaviour = (parameters.behaviour as Behaviour | undefined) ?? 'succeed';
     const attempt = recorded.body.attempt;
-    const succeed = () =>
-      answer(200, JSON.stringify({ result: { echo: parameters, attempt, agent: this.port } }));
+    const succeed = () => reply(resultReply({ echo: parameters, attempt, agent: this.port }));
     switch (behaviour) {
       case 'succeed':
         return succeed();
       case 'fail-transient-n':
         return attempt <= Number(parameters.n ?? 1)
-          ? answer(503, '{"error":"try later"}')
+          ? reply(errorReply('try later', { retryable: true }))
           : succeed();
       case 'always-down':
-        return answer(503, '{"error":"down"}');
+        return reply(errorReply('down', { retryable: true }));
       case 'fail-permanent':
-        return answer(Number(parameters.status ?? 422), '{"error":"cannot do that"}');
+        return reply(
+          errorReply('cannot do that', {
+            retryable: false,
+            status: Number(parameters.status ?? 422),
+          }),
+        );
       case 'hang':
         return;
       case 'hang-first':
