@@ -4,8 +4,9 @@
 //    and has services, each with an image or a build,
 //  - every variable it interpolates (${VAR}, ${VAR:-default}, ${VAR:?message}) is documented in
 //    .env.example, as a line or a commented one,
-//  - the Node.js major of its images (the Dockerfile's FROM node:<major>, any node:<major> image)
-//    is the one package.json engines asks for.
+//  - its Node.js images (the Dockerfile's FROM node:..., any image: node:...) are the version pinned
+//    in .node-version, by digest (node:<version>-slim@sha256:<digest>), and that version is within
+//    package.json engines (">=24.11 <25": a minimum and the next major as the bound).
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
@@ -74,19 +75,50 @@ if (undocumented.length) {
   ok(`every variable docker-compose.yml uses is in .env.example (${variables.join(', ')})`);
 }
 
+// The runtime: .node-version is what scripts/lib/install.sh installs and the images run.
 const engines = JSON.parse(read('package.json')).engines?.node ?? '';
-const major = /(\d+)/.exec(engines)?.[1];
-const froms = [...read('Dockerfile').matchAll(/^FROM\s+(?:--\S+\s+)*node:(\d+)\S*/gim)];
-const images = [...uncommented.matchAll(/^\s*image:\s*['"]?node:(\d+)\S*/gm)];
-if (!major) problems.push('package.json has no engines.node');
-else if (froms.length === 0) problems.push('the Dockerfile has no FROM node:<major>');
-else {
-  const wrong = [...froms, ...images].filter((m) => m[1] !== major).map((m) => m[0].trim());
-  if (wrong.length) {
-    problems.push(`Node.js major other than engines "${engines}" (${major}): ${wrong.join('; ')}`);
-  } else {
+const pinned = read('.node-version').trim();
+const range = /^>=(\d+)\.(\d+)(?:\.(\d+))? <(\d+)$/.exec(engines);
+const pin = /^(\d+)\.(\d+)\.(\d+)$/.exec(pinned);
+if (!range) {
+  problems.push(
+    `package.json engines.node "${engines}" is not a minimum and a major bound (">=24.11 <25")`,
+  );
+} else if (!pin) {
+  problems.push(`.node-version "${pinned}" is not a Node.js version (24.21.0)`);
+} else {
+  const [major, minor, patch] = pin.slice(1).map(Number);
+  const [atLeast, minorAtLeast, patchAtLeast] = [range[1], range[2], range[3] ?? '0'].map(Number);
+  const older =
+    major < atLeast ||
+    (major === atLeast &&
+      (minor < minorAtLeast || (minor === minorAtLeast && patch < patchAtLeast)));
+  if (older || major >= Number(range[4])) {
+    problems.push(`.node-version ${pinned} is outside package.json engines "${engines}"`);
+  }
+}
+
+const froms = [...read('Dockerfile').matchAll(/^FROM\s+(?:--\S+\s+)*(node:\S+)/gim)];
+const images = [...uncommented.matchAll(/^\s*image:\s*['"]?(node:[^\s'"]+)/gm)];
+const references = [...froms, ...images].map((m) => ({ line: m[0].trim(), image: m[1] }));
+const image = /^node:(\d+(?:\.\d+)*)[^@]*(@sha256:[0-9a-f]{64})?$/;
+if (froms.length === 0) problems.push('the Dockerfile has no FROM node:<version>');
+else if (pin) {
+  const other = references.filter((r) => image.exec(r.image)?.[1] !== pinned);
+  const undigested = references.filter((r) => !image.exec(r.image)?.[2]);
+  if (other.length) {
+    problems.push(
+      `Node.js other than .node-version (${pinned}): ${other.map((r) => r.line).join('; ')}`,
+    );
+  }
+  if (undigested.length) {
+    problems.push(
+      `Node.js images not pinned by digest (node:${pinned}-slim@sha256:<digest>): ${undigested.map((r) => r.line).join('; ')}`,
+    );
+  }
+  if (!other.length && !undigested.length && range) {
     ok(
-      `Node.js ${major} in the images (${froms.map((m) => m[0].trim()).join('; ')}) as engines "${engines}"`,
+      `Node.js ${pinned} (.node-version, within engines "${engines}") in the images, by digest (${[...new Set(references.map((r) => r.line))].join('; ')})`,
     );
   }
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Validates docker-compose.yml without starting anything: `npm run compose:check`.
 # First what needs no Docker (scripts/check-compose-static.js: the file parses, its variables are
-# documented in .env.example, its images run the Node.js major of package.json engines), then
-# `docker compose config`, which needs the docker CLI with compose (the v1 docker-compose binary
-# also does) but no engine. Without one, it says plainly that compose checked nothing.
+# documented in .env.example, its Node.js images are the version of .node-version by digest, within
+# package.json engines), then `docker compose config`, which needs the docker CLI with compose (the
+# v1 docker-compose binary also does) but no engine. Without one, it says plainly that compose
+# checked nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

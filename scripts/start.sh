@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Quick start: install, configure (.env with a fresh JWT secret and service role password when
-# absent), create the database and the service's login role, build, migrate as the owner and run as
-# the service role. Safe to run again: every step is idempotent.
+# Quick start: the pinned Node.js when the machine's is older (README, Runtime), install, configure
+# (.env with a fresh JWT secret and service role password when absent), create the database and the
+# service's login role, build, migrate as the owner and run as the service role. Safe to run again:
+# every step is idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/install.sh
 . scripts/lib/install.sh
 
+use_node
 install_dependencies
 if [ ! -f .env ]; then
   secret=$(node -e "process.stdout.write(require('node:crypto').randomBytes(48).toString('base64url'))")

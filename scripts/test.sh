@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian or Ubuntu machine (README, Quick start; .ci/run runs it):
 # starts PostgreSQL and Redis when they are down, installs the system packages the suite needs when
-# they are missing (promtool, Chromium), installs dependencies when package-lock.json changed, then
-# `npm test`: type check, lint, unit and e2e tests on the real PostgreSQL and Redis.
+# they are missing (promtool, Chromium, and npm when there is none), installs the pinned Node.js into
+# .tools/ when the machine's is older (README, Runtime), installs dependencies when package-lock.json
+# or Node.js changed, then `npm test` on that Node.js: type check, lint, unit and e2e tests on the
+# real PostgreSQL and Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/install.sh
@@ -26,8 +28,10 @@ for _ in $(seq 1 30); do
 done
 
 # promtool (Debian package prometheus) checks monitoring/ and a real /metrics scrape; Chromium (at
-# /usr/bin/chromium) runs the browser checks (playwright-core downloads no browser of its own).
+# /usr/bin/chromium) runs the browser checks (playwright-core downloads no browser of its own); npm
+# (with the distribution's Node.js) only fetches the pinned Node.js.
 missing=()
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -37,6 +41,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+use_node
 install_dependencies
 # No database roles to create here: the e2e setup creates each run's service role and database as
 # the PostgreSQL superuser (TEST_ADMIN_DATABASE_URL, default postgres on 127.0.0.1), migrates as it,

@@ -19,6 +19,7 @@ const FILES = [
   'docker-compose.yml',
   '.env.example',
   'package.json',
+  '.node-version',
   'Dockerfile',
   'scripts/check-compose.sh',
   'scripts/check-compose-static.js',
@@ -64,7 +65,9 @@ describe('npm run compose:check without Docker', () => {
     expect(result.stdout).toMatch(
       /^ok: every variable docker-compose.yml uses is in .env.example \(.*POSTGRES_PASSWORD/m,
     );
-    expect(result.stdout).toContain('ok: Node.js 20 in the images (FROM node:20-slim');
+    expect(result.stdout).toMatch(
+      /^ok: Node\.js 24\.\d+\.\d+ \(\.node-version, within engines ">=24\.\d+ <25"\) in the images, by digest \(FROM node:24\.\d+\.\d+-slim@sha256:[0-9a-f]{64}\)$/m,
+    );
     expect(result.stdout).toContain('NOT CHECKED BY COMPOSE');
     expect(result.stdout).not.toMatch(/skipped|is valid/);
   });
@@ -81,14 +84,40 @@ describe('npm run compose:check without Docker', () => {
     expect(result.stdout).not.toContain('NOT CHECKED BY COMPOSE');
   });
 
-  it('fails on an image whose Node.js major is not the one of package.json engines', async () => {
+  it('fails on an image whose Node.js is not the version of .node-version', async () => {
     edit('Dockerfile', (text) =>
-      text.replace('FROM node:20-slim AS runtime', 'FROM node:22-slim AS runtime'),
+      text.replace(/^FROM node:\S+ AS runtime$/m, 'FROM node:22-slim AS runtime'),
+    );
+    const result = await runWithoutDocker(dir, bin);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^FAIL: Node\.js other than \.node-version \(24\.\d+\.\d+\): FROM node:22-slim$/m,
+    );
+  });
+
+  it('fails on a Node.js image, in the Dockerfile or the compose file, that is not pinned by digest', async () => {
+    const pinned = readFileSync(join(dir, '.node-version'), 'utf8').trim();
+    edit('Dockerfile', (text) =>
+      text.replace(/^(FROM node:\S+)@sha256:[0-9a-f]+ AS build$/m, '$1 AS build'),
+    );
+    edit('docker-compose.yml', (text) =>
+      text.replace('image: redis:7', `image: node:${pinned}-slim`),
     );
     const result = await runWithoutDocker(dir, bin);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'FAIL: Node.js major other than engines ">=20.19" (20): FROM node:22-slim',
+      `FAIL: Node.js images not pinned by digest (node:${pinned}-slim@sha256:<digest>): FROM node:${pinned}-slim; image: node:${pinned}-slim\n`,
+    );
+  });
+
+  it('fails when .node-version is outside package.json engines', async () => {
+    const pinned = readFileSync(join(dir, '.node-version'), 'utf8').trim();
+    writeFileSync(join(dir, '.node-version'), '24.10.0\n');
+    edit('Dockerfile', (text) => text.replaceAll(`FROM node:${pinned}-`, 'FROM node:24.10.0-'));
+    const result = await runWithoutDocker(dir, bin);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^FAIL: \.node-version 24\.10\.0 is outside package\.json engines ">=24\.11 <25"\n$/,
     );
   });
 
