@@ -54,14 +54,17 @@ export const DescriptionField = () =>
     MaxLength(1000),
   );
 
-export const CapabilitiesField = (required: boolean) =>
+const CAPABILITIES_DESCRIPTION =
+  'Task types this agent accepts (each 1-100 of letters, digits, . _ : / -)';
+
+export const CapabilitiesField = (required: boolean, note = '') =>
   applyDecorators(
     (required ? ApiProperty : ApiPropertyOptional)({
       type: [String],
       minItems: 1,
       maxItems: MAX_CAPABILITIES,
       uniqueItems: true,
-      description: 'Task types this agent accepts (each 1-100 of letters, digits, . _ : / -)',
+      description: `${CAPABILITIES_DESCRIPTION}${note}`,
       example: ['summarize', 'translate'],
     }),
     IsArray(),
