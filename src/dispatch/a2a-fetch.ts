@@ -51,7 +51,8 @@ export function policyFetch(
       lookup: pinnedLookup(endpoint),
       method: method === 'POST' ? 'POST' : 'GET',
       headers: { ...headersOf(init), 'user-agent': USER_AGENT },
-      ...(method === 'POST' ? { body: String(init?.body ?? '') } : {}),
+      // The SDK's JSON-RPC transport sends its request as JSON text.
+      ...(method === 'POST' ? { body: typeof init?.body === 'string' ? init.body : '' } : {}),
       timeoutMs: timeoutMs(),
       signal: init?.signal ?? undefined,
     });

@@ -76,7 +76,7 @@ export function partJson(part: Part): JsonObject {
     if (part.filename) json.filename = part.filename;
   }
   if (part.metadata && Object.keys(part.metadata).length > 0) {
-    json.metadata = part.metadata as JsonObject;
+    json.metadata = part.metadata;
   }
   return json;
 }
@@ -87,7 +87,7 @@ function artifactJson(artifact: Artifact): JsonObject {
   if (artifact.description) json.description = artifact.description;
   json.parts = (artifact.parts ?? []).map(partJson);
   if (artifact.metadata && Object.keys(artifact.metadata).length > 0) {
-    json.metadata = artifact.metadata as JsonObject;
+    json.metadata = artifact.metadata;
   }
   return json;
 }

@@ -80,7 +80,7 @@ class Executor implements AgentExecutor {
     const name = userMessage.parts.find((part) => part.content?.$case === 'text')?.content;
     const parameters = input.parameters ?? {};
     const behaviour = (parameters.behaviour as A2aBehaviour | undefined) ?? 'complete';
-    const text = String(parameters.text ?? 'cannot do that');
+    const text = typeof parameters.text === 'string' ? parameters.text : 'cannot do that';
     const status = (state: TaskState, message?: string) =>
       AgentEvent.statusUpdate({
         taskId,

@@ -100,7 +100,8 @@ export const ProtocolField = () =>
     ApiPropertyOptional({
       enum: AGENT_PROTOCOLS,
       default: 'http',
-      description: 'How tasks reach the agent',
+      description:
+        'How tasks reach the agent: signed HTTP requests, or A2A (endpointUrl is then the A2A base URL; docs/agent-protocol.md, "A2A agents")',
     }),
     IsIn(AGENT_PROTOCOLS),
   );
