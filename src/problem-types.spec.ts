@@ -23,7 +23,7 @@ const RAISE: Record<Module, (code: string, message: string) => Error> = {
   agents: (code, message) => new AgentsError(code as AgentsErrorCode, message),
   tasks: (code, message) => new TasksError(code as TasksErrorCode, message),
   dispatch: (code, message) =>
-    code === DispatchErrorCode.EndpointRefused
+    (code as DispatchErrorCode) === DispatchErrorCode.EndpointRefused
       ? new EndpointRefusedError('not_allowlisted', message)
       : new AgentCardError(code as DispatchErrorCode.AgentCardInvalid, message),
 };
