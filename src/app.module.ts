@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { A2aModule } from './a2a/a2a.module';
 import { AgentsModule } from './agents/agents.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
@@ -17,7 +18,8 @@ import { TasksModule } from './tasks/tasks.module';
 
 /**
  * What a process of each APP_ROLE runs: the HTTP API (roles all and api; bootstrap.ts also sets up
- * the OpenAPI document there) and the execution module (roles all and worker). Every process has
+ * the OpenAPI document there) and the execution module with the A2A card check (roles all and
+ * worker). Every process has
  * the infrastructure, health and metrics: a worker serves only /health, /health/live and /metrics.
  */
 export function roleRuns(role: AppRole): { api: boolean; workers: boolean } {
@@ -48,7 +50,7 @@ export class AppModule {
               RootModule,
             ]
           : []),
-        ...(runs.workers ? [ExecutionModule] : []),
+        ...(runs.workers ? [ExecutionModule, A2aModule] : []),
       ],
     };
   }

@@ -6,7 +6,11 @@ import { AuthError, AuthErrorCode } from './auth/auth.errors';
 import { CommonError, CommonErrorCode } from './common/errors/common.errors';
 import { ProblemType, problemTypeUri } from './common/errors/domain-error';
 import { toProblem } from './common/http/problem';
-import { EndpointRefusedError } from './dispatch/dispatch.errors';
+import {
+  AgentCardError,
+  DispatchErrorCode,
+  EndpointRefusedError,
+} from './dispatch/dispatch.errors';
 import { ALL_PROBLEM_TYPES, PROBLEM_CATALOG, PROBLEM_TYPES_BY_MODULE } from './problem-types';
 import { TasksError, TasksErrorCode } from './tasks/tasks.errors';
 
@@ -18,7 +22,10 @@ const RAISE: Record<Module, (code: string, message: string) => Error> = {
   auth: (code, message) => new AuthError(code as AuthErrorCode, message),
   agents: (code, message) => new AgentsError(code as AgentsErrorCode, message),
   tasks: (code, message) => new TasksError(code as TasksErrorCode, message),
-  dispatch: (_code, message) => new EndpointRefusedError('not_allowlisted', message),
+  dispatch: (code, message) =>
+    (code as DispatchErrorCode) === DispatchErrorCode.EndpointRefused
+      ? new EndpointRefusedError('not_allowlisted', message)
+      : new AgentCardError(code as DispatchErrorCode.AgentCardInvalid, message),
 };
 
 const request = { originalUrl: '/api/v1/things/1?x=1', id: 'req-1' } as unknown as Request;

@@ -5,6 +5,7 @@ import { AgentSlots } from '../src/execution/agent-slots';
 import { AgentRouter, RouteRequest } from '../src/execution/agent-router';
 import { startApp, TestApp, uniqueIp, uniqueName } from './support/app';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
+import { A2aTestAgent } from './support/a2a-test-agent';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 import { waitFor } from './support/test-agent';
 
@@ -106,6 +107,8 @@ describe('agents', () => {
   let owner: RegisteredUser;
   let stranger: RegisteredUser;
   let admin: RegisteredUser;
+  /** An a2a agent is registered only where its agent card can be read. */
+  let a2aAgent: A2aTestAgent;
 
   beforeAll(async () => {
     t = await startApp({ AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1,localhost' });
@@ -113,9 +116,11 @@ describe('agents', () => {
     owner = await registerUser(t);
     stranger = await registerUser(t);
     admin = await registerAdmin(t);
+    a2aAgent = await A2aTestAgent.start();
   });
 
   afterAll(async () => {
+    await a2aAgent?.stop();
     await strict?.close();
     await t?.close();
   });
@@ -309,7 +314,7 @@ describe('agents', () => {
           protocol: 'a2a',
           maxConcurrency: 4,
           config: { b: 2 },
-          endpointUrl: 'http://localhost:8080/v2',
+          endpointUrl: a2aAgent.url,
         })
         .expect(200);
       const updated = response.body as AgentBody;
@@ -323,7 +328,7 @@ describe('agents', () => {
         protocol: 'a2a',
         maxConcurrency: 4,
         config: { b: 2 },
-        endpointUrl: 'http://localhost:8080/v2',
+        endpointUrl: a2aAgent.url,
         status: 'inactive',
         createdAt: agent.createdAt,
       });
@@ -621,7 +626,11 @@ describe('agents', () => {
 
     it('claims only the owner’s active agent with the capability, within maxConcurrency', async () => {
       const taskType = uniqueName('route');
-      const capable = await createAgent(t, router, { capabilities: [taskType], protocol: 'a2a' });
+      const capable = await createAgent(t, router, {
+        capabilities: [taskType],
+        protocol: 'a2a',
+        endpointUrl: a2aAgent.url,
+      });
       const idle = await createAgent(t, router, { capabilities: [taskType] });
       const unrelated = await createAgent(t, router, { capabilities: ['something-else'] });
       const foreign = await createAgent(t, other, { capabilities: [taskType], maxConcurrency: 10 });
@@ -633,7 +642,7 @@ describe('agents', () => {
       const attemptId = randomUUID();
       expect(await claim({ ownerId: router.id, taskType }, attemptId)).toEqual({
         id: capable.id,
-        endpointUrl: ENDPOINT,
+        endpointUrl: a2aAgent.url,
         protocol: 'a2a',
         signingSecret: capable.signingSecret,
       });

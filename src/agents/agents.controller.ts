@@ -72,7 +72,10 @@ export class AgentsController {
       'Registers an agent owned by the caller (any authenticated user). It starts inactive: tasks ' +
       'are routed to it once it sends a heartbeat. The answer holds the signingSecret the agent ' +
       'verifies requests with (docs/agent-protocol.md), shown this once only. 400 when the ' +
-      'endpointUrl is refused by the SSRF policy (endpoint-refused).',
+      'endpointUrl is refused by the SSRF policy (endpoint-refused). A protocol "a2a" agent ' +
+      'needs a readable agent card at <endpointUrl>/.well-known/agent-card.json (400 ' +
+      'agent-card-unreachable or agent-card-invalid otherwise); without capabilities it takes ' +
+      "the card's skill ids. It becomes active once Ymera's card check reads the card.",
   })
   @ApiBody({
     type: CreateAgentDto,

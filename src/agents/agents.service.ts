@@ -14,6 +14,8 @@ import { HeartbeatResponseDto } from './dto/heartbeat.dto';
 import { ListAgentsDto } from './dto/list-agents.dto';
 import { UpdateAgentDto } from './dto/update-agent.dto';
 import { EndpointPolicy } from '../dispatch/endpoint-policy';
+import { A2aTransport, CARD_TIMEOUT_MS } from '../dispatch/a2a-transport';
+import { capabilitiesFromSkills } from './a2a-capabilities';
 import { AgentsError, AgentsErrorCode } from './agents.errors';
 import { Agent, AgentStatus } from './entities/agent.entity';
 
@@ -28,6 +30,7 @@ export class AgentsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly endpoints: EndpointPolicy,
+    private readonly a2a: A2aTransport,
   ) {}
 
   async create(
@@ -36,6 +39,7 @@ export class AgentsService {
     client: ClientContext,
   ): Promise<CreatedAgentDto> {
     const endpoint = await this.endpoints.assertAllowed(dto.endpointUrl);
+    const capabilities = await this.capabilitiesFor(dto);
     const signingSecret = randomBytes(SIGNING_SECRET_BYTES).toString('base64url');
     return this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(Agent);
@@ -44,7 +48,7 @@ export class AgentsService {
           ownerId: actor.id,
           name: dto.name,
           description: dto.description ?? null,
-          capabilities: dto.capabilities,
+          capabilities,
           status: 'inactive',
           endpointUrl: dto.endpointUrl,
           protocol: dto.protocol ?? 'http',
@@ -75,6 +79,16 @@ export class AgentsService {
       // A new agent runs nothing yet.
       return { ...AgentDto.from({ ...agent, inFlight: 0 }), signingSecret };
     });
+  }
+
+  /**
+   * The capabilities sent, or (an a2a agent without any) its card's skill ids. An a2a agent's card
+   * is read either way: unreachable or invalid, the agent is not created (400).
+   */
+  private async capabilitiesFor(dto: CreateAgentDto): Promise<string[]> {
+    if (dto.protocol !== 'a2a') return dto.capabilities ?? [];
+    const card = await this.a2a.readCard(dto.endpointUrl, CARD_TIMEOUT_MS);
+    return dto.capabilities ?? capabilitiesFromSkills(card.skillIds);
   }
 
   async list(actor: AuthenticatedUser, query: ListAgentsDto): Promise<Page<AgentDto>> {
@@ -108,10 +122,17 @@ export class AgentsService {
     if (dto.maxConcurrency !== undefined) changes.maxConcurrency = dto.maxConcurrency;
     if (dto.config !== undefined) changes.config = dto.config;
     // Ownership first: a stranger learns nothing, not even whether the URL would pass.
-    await findVisible(this.agents.manager, Agent, actor, id, NOT_FOUND);
+    const visible = await findVisible(this.agents.manager, Agent, actor, id, NOT_FOUND);
     const endpoint = changes.endpointUrl
       ? await this.endpoints.assertAllowed(changes.endpointUrl)
       : null;
+    // An agent that is (or becomes) a2a at a new place must have a readable card there.
+    if (
+      (changes.protocol ?? visible.protocol) === 'a2a' &&
+      (changes.protocol !== undefined || changes.endpointUrl !== undefined)
+    ) {
+      await this.a2a.readCard(changes.endpointUrl ?? visible.endpointUrl, CARD_TIMEOUT_MS);
+    }
     return this.dataSource.transaction(async (manager) => {
       const current = await findVisible(manager, Agent, actor, id, NOT_FOUND, true);
       if (Object.keys(changes).length === 0) return AgentDto.from(current);

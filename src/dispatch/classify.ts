@@ -1,4 +1,5 @@
 import { JsonValue } from '../common/json';
+import { EndpointRefusedError } from './dispatch.errors';
 
 /** Replies larger than this are refused (docs/agent-protocol.md), counted while the body streams in. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
@@ -14,12 +15,28 @@ export type DispatchOutcome =
   | { outcome: 'succeeded'; httpStatus: number; result: JsonValue }
   | { outcome: 'retryable_error' | 'permanent_error'; httpStatus: number | null; error: string };
 
+/**
+ * The task's owner cancelled it while it was being dispatched (DispatchOptions.cancel): the
+ * dispatch stopped and the agent was told. Only a dispatch given `cancel` can end this way.
+ */
+export interface CancelledOutcome {
+  outcome: 'cancelled';
+  httpStatus: null;
+  error: string;
+}
+
 export function retryable(error: string, httpStatus: number | null = null): DispatchOutcome {
   return { outcome: 'retryable_error', httpStatus, error };
 }
 
 export function permanent(error: string, httpStatus: number | null = null): DispatchOutcome {
   return { outcome: 'permanent_error', httpStatus, error };
+}
+
+/** An endpoint the policy refused right before sending: a name that did not resolve may later. */
+export function refusedOutcome(error: EndpointRefusedError): DispatchOutcome {
+  const reason = `the agent's endpoint is refused: ${error.message}`;
+  return error.reason === 'unresolvable' ? retryable(reason) : permanent(reason);
 }
 
 /** 408, 429 and 5xx may succeed later; every other non-2xx answer never will. */

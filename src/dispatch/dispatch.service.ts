@@ -1,9 +1,11 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { JsonObject } from '../common/json';
+import { A2aTransport } from './a2a-transport';
+import { USER_AGENT } from './a2a-fetch';
 import { DispatchTarget } from './dispatch-target';
 import { EndpointRefusedError } from './dispatch.errors';
 import { EndpointPolicy, pinnedLookup } from './endpoint-policy';
-import { classifyReply, DispatchOutcome, permanent, retryable } from './classify';
+import { CancelledOutcome, classifyReply, DispatchOutcome, refusedOutcome } from './classify';
 import { HttpTransport } from './http-transport';
 import { DispatchHeader, signBody, unixSeconds } from './signing';
 
@@ -21,26 +23,49 @@ export interface DispatchOptions {
   timeoutMs: number;
   /** Aborting it ends the request at once with a retryable outcome (worker shutdown). */
   signal?: AbortSignal;
+  /**
+   * The task was cancelled by its owner: stop, and tell the agent. A dispatch given it may end
+   * with the outcome `cancelled`.
+   */
+  cancel?: AbortSignal;
 }
 
-const USER_AGENT = 'Ymera-Dispatcher/1';
-
-/** How a task reaches an agent: one transport per protocol (http today). */
+/** How a task reaches an agent: one transport per protocol (http, a2a). */
 @Injectable()
-export class DispatchService implements OnApplicationShutdown {
-  private readonly http = new HttpTransport();
+export class DispatchService {
   private readonly logger = new Logger(DispatchService.name);
 
-  constructor(private readonly endpoints: EndpointPolicy) {}
+  constructor(
+    private readonly endpoints: EndpointPolicy,
+    private readonly http: HttpTransport,
+    private readonly a2a: A2aTransport,
+  ) {}
 
-  async dispatch(
+  /** Without `cancel` a dispatch never ends `cancelled`, so its caller need not handle that. */
+  dispatch(
+    target: DispatchTarget,
+    message: DispatchMessage,
+    options: DispatchOptions & { cancel: AbortSignal },
+  ): Promise<DispatchOutcome | CancelledOutcome>;
+  dispatch(
+    target: DispatchTarget,
+    message: DispatchMessage,
+    options: DispatchOptions & { cancel?: undefined },
+  ): Promise<DispatchOutcome>;
+  dispatch(
+    target: DispatchTarget,
+    message: DispatchMessage,
+    options: DispatchOptions,
+  ): Promise<DispatchOutcome | CancelledOutcome> {
+    if (target.protocol === 'a2a') return this.a2a.dispatch(target.endpointUrl, message, options);
+    return this.dispatchHttp(target, message, options);
+  }
+
+  private async dispatchHttp(
     target: DispatchTarget,
     message: DispatchMessage,
     options: DispatchOptions,
   ): Promise<DispatchOutcome> {
-    if (target.protocol !== 'http') {
-      return permanent(`protocol "${target.protocol}" is not supported by this Ymera version`);
-    }
     let endpoint;
     try {
       // Checked again right before sending: the allow-list or DNS may have changed since the
@@ -48,8 +73,7 @@ export class DispatchService implements OnApplicationShutdown {
       endpoint = await this.endpoints.assertAllowed(target.endpointUrl);
     } catch (error) {
       if (!(error instanceof EndpointRefusedError)) throw error;
-      const reason = `the agent's endpoint is refused: ${error.message}`;
-      return error.reason === 'unresolvable' ? retryable(reason) : permanent(reason);
+      return refusedOutcome(error);
     }
     const body = JSON.stringify(message);
     const timestamp = unixSeconds();
@@ -81,9 +105,5 @@ export class DispatchService implements OnApplicationShutdown {
       );
     }
     return classifyReply(reply);
-  }
-
-  onApplicationShutdown(): void {
-    this.http.close();
   }
 }

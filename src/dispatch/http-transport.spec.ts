@@ -31,14 +31,17 @@ describe('HttpTransport', () => {
   });
   afterAll(() => transport.close());
 
-  async function send(handler: Handler, overrides: { timeoutMs?: number; host?: string } = {}) {
+  async function send(
+    handler: Handler,
+    overrides: { timeoutMs?: number; host?: string; method?: 'GET' } = {},
+  ) {
     const started = await serve(handler);
     server = started.server;
     return transport.send({
       url: new URL(`http://${overrides.host ?? '127.0.0.1'}:${started.port}/run?x=1`),
       lookup: pinnedToLoopback,
       headers: { 'x-test': 'yes' },
-      body: '{"hello":"agent"}',
+      ...(overrides.method ? { method: overrides.method } : { body: '{"hello":"agent"}' }),
       timeoutMs: overrides.timeoutMs ?? 2000,
     });
   }
@@ -66,6 +69,26 @@ describe('HttpTransport', () => {
       body: '{"hello":"agent"}',
       headers: { 'x-test': 'yes', 'content-type': 'application/json' },
     });
+  });
+
+  it('GETs without a body or content headers (an A2A agent card)', async () => {
+    let seen: { method?: string; headers?: Record<string, unknown> } = {};
+    const reply = await send(
+      (request, response) => {
+        seen = { method: request.method, headers: request.headers };
+        response.end('{"name":"card"}');
+      },
+      { method: 'GET' },
+    );
+    expect(reply).toMatchObject({
+      kind: 'response',
+      status: 200,
+      body: Buffer.from('{"name":"card"}'),
+    });
+    expect(seen.method).toBe('GET');
+    expect(seen.headers).toMatchObject({ 'x-test': 'yes' });
+    expect(seen.headers).not.toHaveProperty('content-type');
+    expect(seen.headers).not.toHaveProperty('content-length');
   });
 
   it('connects where the lookup says, not where DNS would', async () => {

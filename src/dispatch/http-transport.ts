@@ -1,3 +1,4 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -7,8 +8,10 @@ export interface HttpDispatchRequest {
   url: URL;
   /** Answers every DNS lookup with the address the SSRF policy checked (no rebinding). */
   lookup: LookupFunction;
+  /** POST (the default) with a JSON body, or GET without one. */
+  method?: 'GET' | 'POST';
   headers: Record<string, string>;
-  body: string;
+  body?: string;
   timeoutMs: number;
   /** Aborts the request early, e.g. when the worker shuts down. */
   signal?: AbortSignal;
@@ -18,10 +21,12 @@ export interface HttpDispatchRequest {
 const SOCKET_POOL = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' };
 
 /**
- * POSTs one JSON body and reads the reply within a deadline, never more than MAX_REPLY_BYTES and
- * never following a redirect. Resolves with what happened; never rejects.
+ * Sends one request (a JSON POST, or a GET) to a pinned address and reads the reply within a
+ * deadline, never more than MAX_REPLY_BYTES and never following a redirect. Resolves with what
+ * happened; never rejects. Both protocols use it: http dispatch directly, A2A as the SDK's fetch.
  */
-export class HttpTransport {
+@Injectable()
+export class HttpTransport implements OnApplicationShutdown {
   private readonly httpAgent = new http.Agent(SOCKET_POOL as http.AgentOptions);
   private readonly httpsAgent = new https.Agent(SOCKET_POOL as https.AgentOptions);
 
@@ -47,7 +52,7 @@ export class HttpTransport {
       if (request.signal?.aborted) return onAbort();
       request.signal?.addEventListener('abort', onAbort, { once: true });
 
-      const { url } = request;
+      const { url, body } = request;
       const secure = url.protocol === 'https:';
       const outgoing = (secure ? https : http).request(
         {
@@ -56,12 +61,15 @@ export class HttpTransport {
           hostname: url.hostname.replace(/^\[|\]$/g, ''),
           port: url.port || (secure ? 443 : 80),
           path: `${url.pathname}${url.search}`,
-          method: 'POST',
-          headers: {
-            ...request.headers,
-            'content-type': 'application/json',
-            'content-length': String(Buffer.byteLength(request.body)),
-          },
+          method: request.method ?? 'POST',
+          headers:
+            body === undefined
+              ? request.headers
+              : {
+                  ...request.headers,
+                  'content-type': 'application/json',
+                  'content-length': String(Buffer.byteLength(body)),
+                },
           agent: secure ? this.httpsAgent : this.httpAgent,
           lookup: request.lookup,
           signal: controller.signal,
@@ -99,12 +107,16 @@ export class HttpTransport {
       outgoing.on('error', (error: NodeJS.ErrnoException) =>
         settle({ kind: 'network', code: error.code, message: error.message }),
       );
-      outgoing.end(request.body);
+      outgoing.end(body);
     });
   }
 
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+  }
+
+  onApplicationShutdown(): void {
+    this.close();
   }
 }

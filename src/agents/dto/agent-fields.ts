@@ -54,14 +54,17 @@ export const DescriptionField = () =>
     MaxLength(1000),
   );
 
-export const CapabilitiesField = (required: boolean) =>
+const CAPABILITIES_DESCRIPTION =
+  'Task types this agent accepts (each 1-100 of letters, digits, . _ : / -)';
+
+export const CapabilitiesField = (required: boolean, note = '') =>
   applyDecorators(
     (required ? ApiProperty : ApiPropertyOptional)({
       type: [String],
       minItems: 1,
       maxItems: MAX_CAPABILITIES,
       uniqueItems: true,
-      description: 'Task types this agent accepts (each 1-100 of letters, digits, . _ : / -)',
+      description: `${CAPABILITIES_DESCRIPTION}${note}`,
       example: ['summarize', 'translate'],
     }),
     IsArray(),
@@ -97,7 +100,8 @@ export const ProtocolField = () =>
     ApiPropertyOptional({
       enum: AGENT_PROTOCOLS,
       default: 'http',
-      description: 'How tasks reach the agent',
+      description:
+        'How tasks reach the agent: signed HTTP requests, or A2A (endpointUrl is then the A2A base URL; docs/agent-protocol.md, "A2A agents")',
     }),
     IsIn(AGENT_PROTOCOLS),
   );

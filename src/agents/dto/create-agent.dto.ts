@@ -1,4 +1,4 @@
-import { IsOptional } from 'class-validator';
+import { IsOptional, ValidateIf } from 'class-validator';
 import { JsonObject } from '../../common/json';
 import { AgentProtocol } from '../entities/agent.entity';
 import {
@@ -21,8 +21,13 @@ export class CreateAgentDto {
   @DescriptionField()
   description?: string | null;
 
-  @CapabilitiesField(true)
-  capabilities: string[];
+  // An a2a agent may leave them out: its card's skill ids are taken (docs/agent-protocol.md).
+  @ValidateIf((dto: CreateAgentDto) => dto.protocol !== 'a2a' || dto.capabilities !== undefined)
+  @CapabilitiesField(
+    false,
+    '. Required, except for protocol "a2a", where leaving them out takes the skill ids of the agent card',
+  )
+  capabilities?: string[];
 
   @EndpointUrlField(true)
   endpointUrl: string;
