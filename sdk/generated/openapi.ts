@@ -19,7 +19,7 @@ export interface paths {
         put?: never;
         /**
          * Register an agent
-         * @description Registers an agent owned by the caller (any authenticated user). It starts inactive: tasks are routed to it once it sends a heartbeat. The answer holds the signingSecret the agent verifies requests with (docs/agent-protocol.md), shown this once only. 400 when the endpointUrl is refused by the SSRF policy (endpoint-refused).
+         * @description Registers an agent owned by the caller (any authenticated user). It starts inactive: tasks are routed to it once it sends a heartbeat. The answer holds the signingSecret the agent verifies requests with (docs/agent-protocol.md), shown this once only. 400 when the endpointUrl is refused by the SSRF policy (endpoint-refused). A protocol "a2a" agent needs a readable agent card at <endpointUrl>/.well-known/agent-card.json (400 agent-card-unreachable or agent-card-invalid otherwise); without capabilities it takes the card's skill ids. It becomes active once Ymera's card check reads the card.
          */
         post: operations["agentsCreate"];
         delete?: never;
@@ -429,13 +429,13 @@ export interface components {
              */
             description?: string | null;
             /**
-             * @description Task types this agent accepts (each 1-100 of letters, digits, . _ : / -)
+             * @description Task types this agent accepts (each 1-100 of letters, digits, . _ : / -). Required, except for protocol "a2a", where leaving them out takes the skill ids of the agent card
              * @example [
              *       "summarize",
              *       "translate"
              *     ]
              */
-            capabilities: string[];
+            capabilities?: string[];
             /**
              * Format: uri
              * @description Where tasks are sent (docs/agent-protocol.md): an http(s) URL without credentials; link-local and metadata addresses are refused, non-public ones need the allow-list (AGENT_ENDPOINT_ALLOWLIST)
@@ -443,7 +443,7 @@ export interface components {
              */
             endpointUrl: string;
             /**
-             * @description How tasks reach the agent
+             * @description How tasks reach the agent: signed HTTP requests, or A2A (endpointUrl is then the A2A base URL; docs/agent-protocol.md, "A2A agents")
              * @default http
              * @enum {string}
              */
@@ -796,7 +796,7 @@ export interface components {
              */
             endpointUrl?: string;
             /**
-             * @description How tasks reach the agent
+             * @description How tasks reach the agent: signed HTTP requests, or A2A (endpointUrl is then the A2A base URL; docs/agent-protocol.md, "A2A agents")
              * @default http
              * @enum {string}
              */
