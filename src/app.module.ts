@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AgentApiModule } from './agent-api/agent-api.module';
 import { AgentsModule } from './agents/agents.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { QueueBoardModule } from './bull-board/queue-board.module';
@@ -43,6 +45,8 @@ export class AppModule {
               AuditModule,
               AuthModule,
               AgentsModule,
+              AgentApiModule,
+              ApiKeysModule,
               TasksModule,
               QueueBoardModule.forRoot(config),
               RootModule,

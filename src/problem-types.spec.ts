@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { AgentsError, AgentsErrorCode } from './agents/agents.errors';
+import { ApiKeysError, ApiKeysErrorCode } from './api-keys/api-keys.errors';
 import { AuthError, AuthErrorCode } from './auth/auth.errors';
 import { CommonError, CommonErrorCode } from './common/errors/common.errors';
 import { ProblemType, problemTypeUri } from './common/errors/domain-error';
@@ -19,6 +20,7 @@ const RAISE: Record<Module, (code: string, message: string) => Error> = {
   agents: (code, message) => new AgentsError(code as AgentsErrorCode, message),
   tasks: (code, message) => new TasksError(code as TasksErrorCode, message),
   dispatch: (_code, message) => new EndpointRefusedError('not_allowlisted', message),
+  'api-keys': (code, message) => new ApiKeysError(code as ApiKeysErrorCode, message),
 };
 
 const request = { originalUrl: '/api/v1/things/1?x=1', id: 'req-1' } as unknown as Request;
