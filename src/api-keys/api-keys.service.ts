@@ -96,14 +96,14 @@ export class ApiKeysService {
   /** Deletes the key: it stops working on every api process when this commits. */
   async revoke(actor: AuthenticatedUser, id: string, client: ClientContext): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const { raw } = await manager
+      const result = await manager
         .createQueryBuilder()
         .delete()
         .from(ApiKey)
         .where('id = :id AND owner_id = :ownerId', { id, ownerId: actor.id })
         .returning(['id', 'name', 'prefix'])
         .execute();
-      const [deleted] = raw as { id: string; name: string; prefix: string }[];
+      const [deleted] = result.raw as { id: string; name: string; prefix: string }[];
       if (!deleted) throw new ApiKeysError(ApiKeysErrorCode.ApiKeyNotFound, 'API key not found.');
       await this.audit.record(
         {
