@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { A2aModule } from './a2a/a2a.module';
+import { AgentApiModule } from './agent-api/agent-api.module';
 import { AgentsModule } from './agents/agents.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { QueueBoardModule } from './bull-board/queue-board.module';
@@ -45,6 +47,8 @@ export class AppModule {
               AuditModule,
               AuthModule,
               AgentsModule,
+              AgentApiModule,
+              ApiKeysModule,
               TasksModule,
               QueueBoardModule.forRoot(config),
               RootModule,

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { AgentsError, AgentsErrorCode } from './agents/agents.errors';
+import { ApiKeysError, ApiKeysErrorCode } from './api-keys/api-keys.errors';
 import { AuthError, AuthErrorCode } from './auth/auth.errors';
 import { CommonError, CommonErrorCode } from './common/errors/common.errors';
 import { ProblemType, problemTypeUri } from './common/errors/domain-error';
@@ -26,6 +27,7 @@ const RAISE: Record<Module, (code: string, message: string) => Error> = {
     (code as DispatchErrorCode) === DispatchErrorCode.EndpointRefused
       ? new EndpointRefusedError('not_allowlisted', message)
       : new AgentCardError(code as DispatchErrorCode.AgentCardInvalid, message),
+  'api-keys': (code, message) => new ApiKeysError(code as ApiKeysErrorCode, message),
 };
 
 const request = { originalUrl: '/api/v1/things/1?x=1', id: 'req-1' } as unknown as Request;

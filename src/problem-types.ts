@@ -1,4 +1,5 @@
 import { AGENTS_PROBLEM_TYPES, AgentsErrorCode } from './agents/agents.errors';
+import { API_KEYS_PROBLEM_TYPES, ApiKeysErrorCode } from './api-keys/api-keys.errors';
 import { AUTH_PROBLEM_TYPES, AuthErrorCode } from './auth/auth.errors';
 import { COMMON_PROBLEM_TYPES, CommonErrorCode } from './common/errors/common.errors';
 import { documentedProblemTypes, ProblemCatalog, ProblemTypes } from './common/errors/domain-error';
@@ -7,7 +8,12 @@ import { TASKS_PROBLEM_TYPES, TasksErrorCode } from './tasks/tasks.errors';
 
 /** Every code of every module. */
 export type ProblemCode =
-  CommonErrorCode | AuthErrorCode | AgentsErrorCode | TasksErrorCode | DispatchErrorCode;
+  | CommonErrorCode
+  | AuthErrorCode
+  | AgentsErrorCode
+  | TasksErrorCode
+  | DispatchErrorCode
+  | ApiKeysErrorCode;
 
 /**
  * Each module's table of problem types (its `<module>.errors.ts`). The exception filter answers a
@@ -21,6 +27,7 @@ export const PROBLEM_TYPES_BY_MODULE = {
   agents: AGENTS_PROBLEM_TYPES,
   tasks: TASKS_PROBLEM_TYPES,
   dispatch: DISPATCH_PROBLEM_TYPES,
+  'api-keys': API_KEYS_PROBLEM_TYPES,
 } as const;
 
 /** Every code's status and title in one record: a code of ProblemCode missing here fails to compile. */
@@ -30,6 +37,7 @@ export const ALL_PROBLEM_TYPES: ProblemTypes<ProblemCode> = {
   ...AGENTS_PROBLEM_TYPES,
   ...TASKS_PROBLEM_TYPES,
   ...DISPATCH_PROBLEM_TYPES,
+  ...API_KEYS_PROBLEM_TYPES,
 };
 
 export const PROBLEM_CATALOG: ProblemCatalog = {

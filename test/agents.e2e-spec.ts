@@ -42,6 +42,7 @@ interface AgentBody {
   createdAt: string;
   updatedAt: string;
   signingSecret?: string;
+  agentToken?: string;
 }
 
 interface PageBody {
@@ -58,6 +59,7 @@ const ENDPOINT = 'http://127.0.0.1:9/run';
 function publicView(agent: AgentBody): AgentBody {
   const view = { ...agent };
   delete view.signingSecret;
+  delete view.agentToken;
   return view;
 }
 
@@ -126,13 +128,15 @@ describe('agents', () => {
   });
 
   describe('create and read', () => {
-    it('creates an inactive agent and shows its signing secret only in the create response', async () => {
+    it('creates an inactive agent and shows its signing secret and token only in the create response', async () => {
       const created = await createAgent(t, owner, {
         description: 'Summarises documents',
         capabilities: ['summarize', 'translate'],
         config: { model: 'small', nested: { temperature: 0.2 } },
       });
-      expect(Object.keys(created).sort()).toEqual([...AGENT_FIELDS, 'signingSecret'].sort());
+      expect(Object.keys(created).sort()).toEqual(
+        [...AGENT_FIELDS, 'agentToken', 'signingSecret'].sort(),
+      );
       expect(created).toMatchObject({
         ownerId: owner.id,
         description: 'Summarises documents',
@@ -146,6 +150,7 @@ describe('agents', () => {
         lastHeartbeat: null,
       });
       expect(created.signingSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(created.agentToken).toMatch(/^ymra_[A-Za-z0-9_-]{43}$/);
 
       const fetched = await api(t, owner).get(`/agents/${created.id}`).expect(200);
       expect(Object.keys(fetched.body as object).sort()).toEqual(AGENT_FIELDS);
@@ -154,6 +159,7 @@ describe('agents', () => {
 
       const list = await api(t, owner).get('/agents').expect(200);
       expect(JSON.stringify(list.body)).not.toContain(created.signingSecret);
+      expect(JSON.stringify(list.body)).not.toContain(created.agentToken);
       expect((list.body as PageBody).items.find((a) => a.id === created.id)).toEqual(withoutSecret);
     });
 

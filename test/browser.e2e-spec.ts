@@ -106,9 +106,11 @@ describe('in a browser', () => {
       const problems = watchProblems(page, origin);
       await page.goto(`${origin}/docs`);
       await page.locator('.auth-wrapper .authorize').click();
-      await page.locator('.modal-ux input[type="text"]').fill('token-from-the-login-answer');
-      await page.locator('.modal-ux .auth-btn-wrapper .authorize').click();
-      await page.locator('.modal-ux .btn-done').click();
+      // One form per bearer scheme (access token, API key, agent token): the access token's first.
+      const accessToken = page.locator('.modal-ux .auth-container').first();
+      await accessToken.locator('input[type="text"]').fill('token-from-the-login-answer');
+      await accessToken.locator('.auth-btn-wrapper .authorize').click();
+      await accessToken.locator('.btn-done').click();
       await page.locator('.auth-wrapper .authorize.locked').waitFor();
 
       await page.reload();

@@ -77,6 +77,7 @@ describe('database roles', () => {
     const privileges = await servicePrivileges();
     expect(privileges).toEqual({
       agents: READ_WRITE,
+      api_keys: READ_WRITE,
       audit_logs: ['SELECT', 'INSERT'],
       migrations: [],
       refresh_tokens: READ_WRITE,

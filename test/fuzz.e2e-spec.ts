@@ -293,12 +293,21 @@ const CONTENT_TYPES = [
 ];
 
 interface Context {
-  tokens: { user: string; admin: string };
+  tokens: { user: string; admin: string; agent: string; apiKey: string };
   /** Ids that exist (an agent and a task of the user), so found resources meet bad input too. */
   ids: string[];
 }
 
-type Auth = 'none' | 'user' | 'admin' | 'garbage' | 'basic' | 'malformed-jwt';
+type Auth =
+  | 'none'
+  | 'user'
+  | 'admin'
+  | 'agent'
+  | 'api-key'
+  | 'garbage'
+  | 'basic'
+  | 'malformed-jwt'
+  | 'malformed-key';
 
 function authorization(auth: Auth, context: Context): string | undefined {
   switch (auth) {
@@ -308,6 +317,10 @@ function authorization(auth: Auth, context: Context): string | undefined {
       return `Bearer ${context.tokens.user}`;
     case 'admin':
       return `Bearer ${context.tokens.admin}`;
+    case 'agent':
+      return `Bearer ${context.tokens.agent}`;
+    case 'api-key':
+      return `Bearer ${context.tokens.apiKey}`;
     case 'garbage':
       return 'Bearer not.a.token';
     case 'basic':
@@ -315,13 +328,26 @@ function authorization(auth: Auth, context: Context): string | undefined {
     case 'malformed-jwt':
       // A valid token with its signature cut: the header and claims still parse.
       return `Bearer ${context.tokens.user.slice(0, -5)}`;
+    case 'malformed-key':
+      // An API key's prefix on something that cannot be a key.
+      return `Bearer ymrk_${context.tokens.apiKey.slice(0, 20)}%`;
   }
 }
 
 /** A valid user token half the time, so most requests get past the guard to validation and beyond. */
 const auths = fc.oneof(
   { arbitrary: fc.constant<Auth>('user'), weight: 6 },
-  fc.constantFrom<Auth>('none', 'admin', 'admin', 'garbage', 'basic', 'malformed-jwt'),
+  fc.constantFrom<Auth>(
+    'none',
+    'admin',
+    'admin',
+    'agent',
+    'api-key',
+    'garbage',
+    'basic',
+    'malformed-jwt',
+    'malformed-key',
+  ),
 );
 
 /** Path parameter values an HTTP client can send (valid percent-encoding). */
@@ -483,8 +509,18 @@ describe('fuzzing every operation of openapi.json', () => {
       .set(auth)
       .send({ name: 'fuzz', taskType: 'fuzz' })
       .expect(201);
+    const key = await request(t.http)
+      .post('/api/v1/api-keys')
+      .set(auth)
+      .send({ name: 'fuzz', scopes: ['agents:read', 'agents:write', 'tasks:read', 'tasks:write'] })
+      .expect(201);
     context = {
-      tokens: { user: user.accessToken, admin: admin.accessToken },
+      tokens: {
+        user: user.accessToken,
+        admin: admin.accessToken,
+        agent: agent.body.agentToken as string,
+        apiKey: key.body.key as string,
+      },
       ids: [agent.body.id as string, task.body.id as string],
     };
   });

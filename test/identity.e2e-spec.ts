@@ -101,7 +101,7 @@ describe('identity', () => {
         (
           await admin.query(
             `SELECT pid FROM pg_stat_activity
-              WHERE datname = $1 AND application_name LIKE '%-accounts' AND query LIKE 'LISTEN%'`,
+              WHERE datname = $1 AND application_name LIKE '%-changes' AND query LIKE 'LISTEN%'`,
             [database],
           )
         ).rows.length;
@@ -109,7 +109,7 @@ describe('identity', () => {
         await waitFor(async () => (await listeners()) === 2, { what: 'both processes listening' });
         await admin.query(
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-            WHERE datname = $1 AND application_name LIKE '%-accounts'`,
+            WHERE datname = $1 AND application_name LIKE '%-changes'`,
           [database],
         );
         // Not listening: every request reads the account, so this change is not missed either.

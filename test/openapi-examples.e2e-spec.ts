@@ -6,7 +6,8 @@ import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
  * Swagger UI's "Try it out" fills the request body with the operation's example: sent as it is,
  * each example of openapi.json must succeed. They are sent as a newcomer would try them (register,
  * log in, then the rest with that account's token), path ids filled with what the examples
- * themselves created (the agent of POST /agents for /agents/{id}, and so on). The app has a
+ * themselves created (the agent of POST /agents for /agents/{id}, and so on); the agent's own
+ * operations (security agentToken) go last, with the agentToken of POST /agents. The app has a
  * database of its own (the register example's username is fixed, so it registers once per
  * database) and runs no worker (APP_ROLE=api), so the example agent's public endpoint is never
  * dialled.
@@ -31,6 +32,8 @@ interface Document {
 
 interface Sent {
   operationId: string;
+  /** Sent with the agentToken of POST /api/v1/agents (the agent's own API). */
+  asAgent: boolean;
   method: string;
   path: string;
   example: string;
@@ -53,6 +56,7 @@ function bodyExamples(document: Document): Sent[] {
       for (const { name, value } of named) {
         examples.push({
           operationId: operation.operationId,
+          asAgent: (operation.security ?? []).some((scheme) => 'agentToken' in (scheme as object)),
           method,
           path,
           example: name,
@@ -61,14 +65,16 @@ function bodyExamples(document: Document): Sent[] {
       }
     }
   }
-  const rank = ({ operationId, path }: Sent) =>
+  const rank = ({ operationId, path, asAgent }: Sent) =>
     operationId === 'authRegister'
       ? 0
       : operationId === 'authLogin'
         ? 1
-        : path.includes('{')
-          ? 3
-          : 2;
+        : asAgent
+          ? 4
+          : path.includes('{')
+            ? 3
+            : 2;
   return examples.sort((a, b) => rank(a) - rank(b));
 }
 
@@ -111,11 +117,14 @@ describe('OpenAPI request examples', () => {
         'agentsCreate',
         'agentsUpdate',
         'agentsHeartbeat',
+        'agentApiHeartbeat',
+        'apiKeysCreate',
         'tasksCreate',
       ]),
     );
     const createdIds = new Map<string, string>();
     let accessToken: string | undefined;
+    let agentToken: string | undefined;
     const answers: { operationId: string; example: string; status: number; body: unknown }[] = [];
     for (const sent of examples) {
       const operation = document.paths[sent.path][sent.method as (typeof METHODS)[number]]!;
@@ -123,9 +132,10 @@ describe('OpenAPI request examples', () => {
       const collection = /^(.*?)\/\{[^}]+\}/.exec(sent.path)?.[1];
       const id = collection === undefined ? undefined : createdIds.get(collection);
       const needsToken = operation.security?.length !== 0;
-      if ((collection !== undefined && !id) || (needsToken && !accessToken)) {
+      const token = sent.asAgent ? agentToken : accessToken;
+      if ((collection !== undefined && !id) || (needsToken && !token)) {
         // What the earlier examples failed to give (their own answers say why).
-        const missing = needsToken && !accessToken ? 'an access token' : `an id for ${collection}`;
+        const missing = needsToken && !token ? 'a token' : `an id for ${collection}`;
         answers.push({ operationId, example, status: 0, body: `no example gave ${missing}` });
         continue;
       }
@@ -134,7 +144,7 @@ describe('OpenAPI request examples', () => {
         [sent.method as 'post'](path)
         .set('X-Forwarded-For', uniqueIp())
         .send(sent.body as object);
-      if (needsToken) call = call.set('Authorization', `Bearer ${accessToken}`);
+      if (needsToken) call = call.set('Authorization', `Bearer ${token}`);
       const response = await call;
       const ok = response.status >= 200 && response.status < 300;
       answers.push({
@@ -143,9 +153,12 @@ describe('OpenAPI request examples', () => {
         status: response.status,
         body: ok ? 'ok' : response.body,
       });
-      const body = response.body as { id?: unknown; accessToken?: unknown };
+      const body = response.body as { id?: unknown; accessToken?: unknown; agentToken?: unknown };
       if (operationId === 'authLogin' && typeof body.accessToken === 'string') {
         accessToken = body.accessToken;
+      }
+      if (operationId === 'agentsCreate' && typeof body.agentToken === 'string') {
+        agentToken = body.agentToken;
       }
       if (collection === undefined && sent.method === 'post' && typeof body.id === 'string') {
         createdIds.set(sent.path, body.id);

@@ -159,10 +159,24 @@ describe('OpenAPI document', () => {
       expect(probe.responses).not.toHaveProperty('401');
       expect(probe.responses).not.toHaveProperty('429');
     }
+    // The agent's own API takes only an agent token; scoped routes an access token or an API key.
+    const agentHeartbeat = byId.get('agentApiHeartbeat')!.operation;
+    expect(agentHeartbeat.security).toEqual([{ agentToken: [] }]);
+    expect(agentHeartbeat.responses).toHaveProperty('401');
+    const listTasks = byId.get('tasksList')!.operation;
+    expect(listTasks.security).toEqual([{ bearer: [] }, { apiKey: [] }]);
+    expect(listTasks.description).toMatch(/API keys: needs `tasks:read`\.$/);
+    expect(Object.keys(listTasks.responses)).toContain('403');
+    expect(byId.get('apiKeysList')!.operation.security).toBeUndefined();
+
     expect(document).toMatchObject({
       security: [{ bearer: [] }],
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'ymrk_' },
+          agentToken: { type: 'http', scheme: 'bearer', bearerFormat: 'ymra_' },
+        },
       },
     });
   });

@@ -3,8 +3,11 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { API_KEY_SCOPES } from '../src/common/auth/scopes';
+import { IS_AGENT_ROUTE, SCOPES_KEY } from '../src/common/decorators/credentials.decorator';
 import { IS_PUBLIC } from '../src/common/decorators/public.decorator';
 import { startApp, TestApp, uniqueIp } from './support/app';
+import { registerUser } from './support/factories';
 import { expectProblem } from './support/problem-details';
 
 /** A controller method as Nest knows it. */
@@ -15,6 +18,10 @@ interface Handler {
   /** `/<controller path>/<method path>`, the end of every URL Nest serves it under. */
   suffixes: string[];
   isPublic: boolean;
+  /** @AgentRoute(): only an agent token is admitted. */
+  isAgentRoute: boolean;
+  /** @Scopes(): the API key scopes admitted (none: no API key). */
+  scopes: string[];
 }
 
 /** A route of the Express router (Express 5 / router 2 shapes). */
@@ -35,6 +42,12 @@ interface Endpoint {
 
 /** Infrastructure served outside Nest controllers that the README declares public. */
 const PUBLIC_INFRASTRUCTURE = /^\/docs(\/.*|-json|-yaml)?$/;
+
+/**
+ * The probes answered before the application sees the request (src/health/probes-first.ts): no
+ * guard runs for them, so they look at no credential, whatever it is.
+ */
+const PROBES_ANSWERED_FIRST = ['/health', '/health/live'];
 
 /** Nest path metadata: a string, an array of them, or absent. */
 function asArray(value: string | string[] | undefined): string[] {
@@ -74,6 +87,10 @@ function discoverHandlers(t: TestApp): Handler[] {
         requestMethod,
         suffixes,
         isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, [fn, controller]) === true,
+        isAgentRoute:
+          reflector.getAllAndOverride<boolean>(IS_AGENT_ROUTE, [fn, controller]) === true,
+        scopes:
+          reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, [fn, controller]) ?? [],
       });
     }
   }
@@ -216,6 +233,86 @@ describe('security', () => {
         ]),
       );
       expect(publicRoutes).not.toContain('GET /api/v1/users/me');
+    });
+
+    describe('machine credentials, judged on every route by what the route admits', () => {
+      let agentToken: string;
+      let apiKey: string;
+      let userToken: string;
+
+      beforeAll(async () => {
+        const user = await registerUser(t);
+        userToken = user.accessToken;
+        const auth = { Authorization: `Bearer ${user.accessToken}` };
+        const agent = await request(t.http)
+          .post('/api/v1/agents')
+          .set(auth)
+          .send({ name: 'walk', capabilities: ['walk'], endpointUrl: 'https://93.184.215.14' })
+          .expect(201);
+        agentToken = (agent.body as { agentToken: string }).agentToken;
+        const key = await request(t.http)
+          .post('/api/v1/api-keys')
+          .set(auth)
+          .send({ name: 'walk', scopes: API_KEY_SCOPES })
+          .expect(201);
+        apiKey = (key.body as { key: string }).key;
+      });
+
+      /** "GET /path -> status" for every endpoint whose answer to `token` breaks `expected`. */
+      async function walk(
+        token: string,
+        expected: (endpoint: Endpoint) => 'admitted' | 401 | 403,
+      ): Promise<string[]> {
+        const wrong: string[] = [];
+        for (const endpoint of walked.endpoints) {
+          if (PROBES_ANSWERED_FIRST.includes(endpoint.path)) continue;
+          const url = concrete(endpoint.path);
+          const response = await send(t, endpoint.method, url).set(
+            'Authorization',
+            `Bearer ${token}`,
+          );
+          const want = expected(endpoint);
+          const admitted = response.status !== 401 && response.status !== 403;
+          if (want === 'admitted' ? !admitted : response.status !== want) {
+            wrong.push(`${endpoint.method.toUpperCase()} ${url} -> ${response.status}`);
+          } else if (!admitted) {
+            expectProblem(response, response.status);
+          }
+        }
+        return wrong;
+      }
+
+      it('finds the agent API and scoped routes (the walk is not empty)', () => {
+        const handlers = walked.endpoints.flatMap((e) => e.handlers);
+        expect(handlers.some((h) => h.isAgentRoute)).toBe(true);
+        expect(handlers.some((h) => h.scopes.length > 0)).toBe(true);
+      });
+
+      it("admits an agent token on the agent's own routes only (401 everywhere else, public routes included)", async () => {
+        const wrong = await walk(agentToken, (e) =>
+          e.handlers.every((h) => h.isAgentRoute) ? 'admitted' : 401,
+        );
+        expect(wrong).toEqual([]);
+      });
+
+      it('admits an API key on routes with @Scopes only (403 on the others, 401 on the agent API)', async () => {
+        const wrong = await walk(apiKey, (e) =>
+          e.handlers.every((h) => h.isAgentRoute)
+            ? 401
+            : e.handlers.every((h) => h.scopes.length > 0)
+              ? 'admitted'
+              : 403,
+        );
+        expect(wrong).toEqual([]);
+      });
+
+      it("refuses a user's access token on the agent API only (401)", async () => {
+        const wrong = await walk(userToken, (e) =>
+          e.handlers.every((h) => h.isAgentRoute) ? 401 : 'admitted',
+        );
+        // Admin routes answer a user's token 403: that is the roles guard, not the credential.
+        expect(wrong.filter((line) => !/\/api\/v1\/audit-logs -> 403$/.test(line))).toEqual([]);
+      });
     });
 
     it('refuses anonymous access to anything mounted under a path of its own', async () => {

@@ -40,8 +40,20 @@ async function main(): Promise<void> {
   const { day_ago: dayAgo } = await one(`SELECT (now() - interval '1 day')::text AS day_ago`);
   await db.end();
 
-  const user: AuthenticatedUser = { id: owner, username: 'bench-large', role: 'user' };
-  const admin: AuthenticatedUser = { id: actor, username: 'admin', role: 'admin' };
+  const user: AuthenticatedUser = {
+    kind: 'user',
+    id: owner,
+    username: 'bench-large',
+    role: 'user',
+    credential: { type: 'jwt' },
+  };
+  const admin: AuthenticatedUser = {
+    kind: 'user',
+    id: actor,
+    username: 'admin',
+    role: 'admin',
+    credential: { type: 'jwt' },
+  };
   const lists: [string, AuthenticatedUser, Partial<ListTasksDto>][] = [
     ['tasks of 1,000,000: first page', user, {}],
     ['tasks of 1,000,000: page 5,000 by cursor', user, { cursor }],

@@ -92,7 +92,12 @@ function listServer(): http.Server {
       if (typeof owner !== 'string') return json(response, 400, '{"error":"owner"}');
       const query = Object.assign(new ListTasksDto(), { limit, skip, cursor: cursor ?? undefined });
       tasks
-        .then((repository) => repository.list({ id: owner, username: '', role: 'user' }, query))
+        .then((repository) =>
+          repository.list(
+            { kind: 'user', id: owner, username: '', role: 'user', credential: { type: 'jwt' } },
+            query,
+          ),
+        )
         .then((page) => json(response, 200, page))
         .catch((error: unknown) => json(response, 500, JSON.stringify({ error: String(error) })));
     });

@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/agent/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a heartbeat as the agent
+         * @description The agent says it is alive and in which state (active by default): only active agents are routed tasks, and an agent whose heartbeats stop is marked inactive. The same as the owner's POST /api/v1/agents/{id}/heartbeat, sent by the agent with its agentToken, which keeps working when its owner's access tokens expire. Not audited.
+         */
+        post: operations["agentApiHeartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents": {
         parameters: {
             query?: never;
@@ -14,12 +34,16 @@ export interface paths {
         /**
          * List agents
          * @description The caller's agents, every user's for an admin, newest first; filtered by status and capability, paged by skip or cursor.
+         *
+         *     API keys: needs `agents:read`.
          */
         get: operations["agentsList"];
         put?: never;
         /**
          * Register an agent
-         * @description Registers an agent owned by the caller (any authenticated user). It starts inactive: tasks are routed to it once it sends a heartbeat. The answer holds the signingSecret the agent verifies requests with (docs/agent-protocol.md), shown this once only. 400 when the endpointUrl is refused by the SSRF policy (endpoint-refused). A protocol "a2a" agent needs a readable agent card at <endpointUrl>/.well-known/agent-card.json (400 agent-card-unreachable or agent-card-invalid otherwise); without capabilities it takes the card's skill ids. It becomes active once Ymera's card check reads the card.
+         * @description Registers an agent owned by the caller (any authenticated user). It starts inactive: tasks are routed to it once it sends a heartbeat. The answer holds the signingSecret the agent verifies requests with (docs/agent-protocol.md) and the agentToken it calls its own API with (/api/v1/agent/...), shown this once only. 400 when the endpointUrl is refused by the SSRF policy (endpoint-refused). A protocol "a2a" agent needs a readable agent card at <endpointUrl>/.well-known/agent-card.json (400 agent-card-unreachable or agent-card-invalid otherwise); without capabilities it takes the card's skill ids. It becomes active once Ymera's card check reads the card.
+         *
+         *     API keys: needs `agents:write`.
          */
         post: operations["agentsCreate"];
         delete?: never;
@@ -38,6 +62,8 @@ export interface paths {
         /**
          * Get an agent
          * @description One agent of the caller (any agent for an admin), without its signing secret. 404 when there is no such agent or it belongs to someone else.
+         *
+         *     API keys: needs `agents:read`.
          */
         get: operations["agentsGet"];
         put?: never;
@@ -45,6 +71,8 @@ export interface paths {
         /**
          * Delete an agent
          * @description Removes the agent from the registry; the owner or an admin may. Tasks it ran are kept. 404 when there is no such agent or it belongs to someone else. Recorded as agent.delete.
+         *
+         *     API keys: needs `agents:write`.
          */
         delete: operations["agentsRemove"];
         options?: never;
@@ -52,8 +80,32 @@ export interface paths {
         /**
          * Update an agent
          * @description Changes the fields sent, leaves the others (description null clears it); the owner or an admin may. A new endpointUrl is checked by the SSRF policy (400 endpoint-refused); 404 when there is no such agent or it belongs to someone else. Recorded as agent.update.
+         *
+         *     API keys: needs `agents:write`.
          */
         patch: operations["agentsUpdate"];
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate agent credentials
+         * @description Issues the agent a new agentToken and signingSecret, shown in this answer only; the old token is refused at once on every api process and the next dispatch is signed with the new secret. The owner or an admin may. 404 when there is no such agent or it belongs to someone else. Recorded as agent.credentials_rotate.
+         *
+         *     API keys: needs `agents:write`.
+         */
+        post: operations["agentsRotateCredentials"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/agents/{id}/heartbeat": {
@@ -67,10 +119,56 @@ export interface paths {
         put?: never;
         /**
          * Send a heartbeat
-         * @description Records that the agent is alive and its state (active by default): only active agents are routed tasks, and an agent whose heartbeats stop is marked inactive. Called by the owner (or an admin) on behalf of the agent; not audited. 404 when there is no such agent or it belongs to someone else.
+         * @description Records that the agent is alive and its state (active by default): only active agents are routed tasks, and an agent whose heartbeats stop is marked inactive. Called by the owner (or an admin) on behalf of the agent; not audited. 404 when there is no such agent or it belongs to someone else. The agent itself sends POST /api/v1/agent/heartbeat.
+         *
+         *     API keys: needs `agents:write`.
          */
         post: operations["agentsHeartbeat"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description The caller's own API keys (an admin's too: nobody lists anyone else's), newest first, without the keys themselves: their prefix tells them apart.
+         */
+        get: operations["apiKeysList"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description Creates an API key for scripts, CI and services acting for the caller: sent as `Authorization: Bearer <key>`, it acts as the caller, limited to its scopes (403 outside them; never on admin, auth, users or API key routes) until it expires or is revoked (401). The key is shown in this answer only. Needs the access token, not an API key. Recorded as apikey.create.
+         */
+        post: operations["apiKeysCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Deletes one of the caller's API keys: it stops working at once, on every api process. 404 when there is no such key or it is someone else's. Recorded as apikey.revoke.
+         */
+        delete: operations["apiKeysRevoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -186,12 +284,16 @@ export interface paths {
         /**
          * List tasks
          * @description The caller's tasks, every user's for an admin, newest first; filtered by status, taskType and agentId, paged by skip or cursor.
+         *
+         *     API keys: needs `tasks:read`.
          */
         get: operations["tasksList"];
         put?: never;
         /**
          * Submit a task
          * @description Stores the task, owned by the caller (any authenticated user), and queues it: a worker routes it to an active agent of the caller whose capabilities contain taskType (or to agentId), dispatches it (docs/agent-protocol.md) and retries transient failures. Follow it with GET /api/v1/tasks/{id}. With an Idempotency-Key, a retry answers 200 with the task the first request created. Recorded as task.create.
+         *
+         *     API keys: needs `tasks:write`.
          */
         post: operations["tasksCreate"];
         delete?: never;
@@ -210,6 +312,8 @@ export interface paths {
         /**
          * Get a task
          * @description One task of the caller (any task for an admin): its state, attempts made and, once completed, the result. 404 when there is no such task or it belongs to someone else.
+         *
+         *     API keys: needs `tasks:read`.
          */
         get: operations["tasksGet"];
         put?: never;
@@ -230,6 +334,8 @@ export interface paths {
         /**
          * List a task's attempts
          * @description Every dispatch of the task, oldest first: the agent, when it started and finished, the outcome and the agent's HTTP status. Same access as GET /api/v1/tasks/{id} (404).
+         *
+         *     API keys: needs `tasks:read`.
          */
         get: operations["tasksAttempts"];
         put?: never;
@@ -252,6 +358,8 @@ export interface paths {
         /**
          * Cancel a task
          * @description Cancels a pending or in_progress task of the caller (any task for an admin): it is not dispatched again, and an attempt under way finishes unheard. 409 when it already completed, failed or was cancelled; 404 when there is no such task or it belongs to someone else. Recorded as task.cancel.
+         *
+         *     API keys: needs `tasks:write`.
          */
         post: operations["tasksCancel"];
         delete?: never;
@@ -344,6 +452,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AgentCredentialsDto: {
+            /** @description HMAC-SHA256 key the agent verifies X-Ymera-Signature with (docs/agent-protocol.md). Shown only when issued. */
+            signingSecret: string;
+            /**
+             * @description The agent's bearer token for its own API (/api/v1/agent/...): Authorization: Bearer <agentToken>. Works nowhere else. Shown only when issued.
+             * @example ymra_q8Zt2LwX9cVb4NmK7pR1sD6fH3jG0aE5uY2iO8kT4wQ
+             */
+            agentToken: string;
+        };
         AgentDto: {
             /** Format: uuid */
             id: string;
@@ -377,6 +494,36 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        ApiKeyDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example ci-deploy */
+            name: string;
+            /**
+             * @description The start of the key, to recognise it by (not enough to use it)
+             * @example ymrk_Xk3aQ9
+             */
+            prefix: string;
+            /**
+             * @example [
+             *       "tasks:read",
+             *       "tasks:write"
+             *     ]
+             */
+            scopes: ("agents:read" | "agents:write" | "tasks:read" | "tasks:write")[];
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the key stops working; null for never
+             */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the key was last used (updated at most about once a minute); null if never
+             */
+            lastUsedAt: string | null;
+        };
         AuditLogDto: {
             /** Format: uuid */
             id: string;
@@ -389,7 +536,7 @@ export interface components {
              * @example auth.login
              * @enum {string}
              */
-            action: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "task.create" | "task.cancel" | "task.complete" | "task.fail";
+            action: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.complete" | "task.fail";
             /** @example user */
             resourceType: string | null;
             resourceId: string | null;
@@ -464,6 +611,27 @@ export interface components {
             config?: {
                 [key: string]: unknown;
             };
+        };
+        CreateApiKeyDto: {
+            /**
+             * @description What the key is for, for people; not unique
+             * @example ci-deploy
+             */
+            name: string;
+            /**
+             * @description What the key may do: agents:read and tasks:read the GET routes of agents and tasks, agents:write and tasks:write the others. Nothing else is open to API keys.
+             * @example [
+             *       "tasks:read",
+             *       "tasks:write"
+             *     ]
+             */
+            scopes: ("agents:read" | "agents:write" | "tasks:read" | "tasks:write")[];
+            /**
+             * Format: date-time
+             * @description When the key stops working (in the future); never when left out
+             * @example 2099-12-31T23:59:59Z
+             */
+            expiresAt?: string;
         };
         CreateTaskDto: {
             /**
@@ -546,8 +714,48 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
-            /** @description HMAC-SHA256 key the agent verifies X-Ymera-Signature with. Shown only in this response. */
+            /** @description HMAC-SHA256 key the agent verifies X-Ymera-Signature with (docs/agent-protocol.md). Shown only in this response. */
             signingSecret: string;
+            /**
+             * @description The agent's bearer token for its own API (/api/v1/agent/...): Authorization: Bearer <agentToken>. Works nowhere else. Shown only in this response.
+             * @example ymra_q8Zt2LwX9cVb4NmK7pR1sD6fH3jG0aE5uY2iO8kT4wQ
+             */
+            agentToken: string;
+        };
+        CreatedApiKeyDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example ci-deploy */
+            name: string;
+            /**
+             * @description The start of the key, to recognise it by (not enough to use it)
+             * @example ymrk_Xk3aQ9
+             */
+            prefix: string;
+            /**
+             * @example [
+             *       "tasks:read",
+             *       "tasks:write"
+             *     ]
+             */
+            scopes: ("agents:read" | "agents:write" | "tasks:read" | "tasks:write")[];
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the key stops working; null for never
+             */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the key was last used (updated at most about once a minute); null if never
+             */
+            lastUsedAt: string | null;
+            /**
+             * @description The key: send it as Authorization: Bearer <key>. Shown only in this response; Ymera keeps only its hash.
+             * @example ymrk_Xk3aQ9pW2vT8mL5nR1cY7bH4dJ6fG0sE9uI3oA2zK8q
+             */
+            key: string;
         };
         /** @description What is wrong with one field of the request. */
         FieldError: {
@@ -843,6 +1051,152 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    agentApiHeartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HeartbeatDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatResponseDto"];
+                };
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/agent/heartbeat",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "status",
+                     *           "message": "status is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/agent/heartbeat",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than 1 MiB.",
+                     *       "instance": "/api/v1/agent/heartbeat",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is not JSON, or in an encoding or charset the server does not read */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "instance": "/api/v1/agent/heartbeat",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/agent/heartbeat",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/agent/heartbeat",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     agentsList: {
         parameters: {
             query?: {
@@ -922,6 +1276,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/agents",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Rate limited; retry after the number of seconds in Retry-After */
             429: {
                 headers: {
@@ -977,7 +1350,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The signingSecret is shown only here */
+            /** @description The signingSecret and agentToken are shown only here */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1023,6 +1396,25 @@ export interface operations {
                      *       "title": "Access token required",
                      *       "status": 401,
                      *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/agents",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
                      *       "instance": "/api/v1/agents",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }
@@ -1175,6 +1567,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description No such agent, or not yours */
             404: {
                 headers: {
@@ -1292,6 +1703,25 @@ export interface operations {
                      *       "title": "Access token required",
                      *       "status": 401,
                      *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
                      *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }
@@ -1429,6 +1859,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description No such agent, or not yours */
             404: {
                 headers: {
@@ -1520,6 +1969,151 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
                      *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    agentsRotateCredentials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the agent (from POST or GET /api/v1/agents) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Shown only here */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCredentialsDto"];
+                };
+            };
+            /** @description Invalid input, or an endpointUrl the SSRF policy refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/credentials",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "id is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/credentials",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/credentials",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such agent, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:agent-not-found",
+                     *       "title": "Agent not found",
+                     *       "status": 404,
+                     *       "detail": "No such agent, or not yours.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/credentials",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/credentials",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/credentials",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }
                      */
@@ -1597,6 +2191,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/agents/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/heartbeat",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description No such agent, or not yours */
             404: {
                 headers: {
@@ -1696,6 +2309,393 @@ export interface operations {
             };
         };
     };
+    apiKeysList: {
+        parameters: {
+            query?: {
+                /** @description Items to skip */
+                skip?: number;
+                /** @description Page size; values over 1000 are clamped to 1000 */
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your API keys, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ApiKeyDto"][];
+                        total: number;
+                        skip: number;
+                        limit: number;
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "skip",
+                     *           "message": "skip is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    apiKeysCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            /** @description The key is shown only here */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyDto"];
+                };
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than 1 MiB.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is not JSON, or in an encoding or charset the server does not read */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/api-keys",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    apiKeysRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the key (from GET /api/v1/api-keys) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/api-keys/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "id is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/api-keys/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such API key, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:api-key-not-found",
+                     *       "title": "API key not found",
+                     *       "status": 404,
+                     *       "detail": "No such API key, or not yours.",
+                     *       "instance": "/api/v1/api-keys/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/api-keys/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/api-keys/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     auditList: {
         parameters: {
             query?: {
@@ -1706,7 +2706,7 @@ export interface operations {
                 /** @description The nextCursor of the previous page */
                 cursor?: string;
                 /** @description Records of this action only; any other value is refused (400) */
-                action?: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "task.create" | "task.cancel" | "task.complete" | "task.fail";
+                action?: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.complete" | "task.fail";
                 /** @description Records of this user's actions only */
                 actorId?: string;
                 /** @description Records about this kind of resource only: user, agent or task */
@@ -2490,6 +3490,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/tasks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Rate limited; retry after the number of seconds in Retry-After */
             429: {
                 headers: {
@@ -2603,6 +3622,25 @@ export interface operations {
                      *       "title": "Access token required",
                      *       "status": 401,
                      *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/tasks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
                      *       "instance": "/api/v1/tasks",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }
@@ -2755,6 +3793,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description No such task, or not yours */
             404: {
                 headers: {
@@ -2881,6 +3938,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/attempts",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description No such task, or not yours */
             404: {
                 headers: {
@@ -3000,6 +4076,25 @@ export interface operations {
                      *       "title": "Access token required",
                      *       "status": 401,
                      *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/cancel",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
                      *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/cancel",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }

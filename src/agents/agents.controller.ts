@@ -5,8 +5,6 @@ import {
   Get,
   HttpCode,
   HttpStatus,
-  Param,
-  ParseUUIDPipe,
   Patch,
   Post,
   Query,
@@ -24,13 +22,15 @@ import {
 } from '@nestjs/swagger';
 import { ApiProblemResponses } from '../common/decorators/api-problem-responses.decorator';
 import { Client, ClientContext } from '../common/decorators/client-context.decorator';
-import { CommonError, CommonErrorCode } from '../common/errors/common.errors';
 import { AuthenticatedUser, CurrentUser } from '../common/decorators/current-user.decorator';
+import { IdParam } from '../common/decorators/id-param.decorator';
 import { ApiPage } from '../common/pagination/api-page.decorator';
 import { Page } from '../common/pagination/page';
+import { Scopes } from '../common/decorators/credentials.decorator';
+import { AgentCredentials } from './agent-credentials.service';
 import { AgentsErrorCode } from './agents.errors';
 import { AgentsService } from './agents.service';
-import { AgentDto, CreatedAgentDto } from './dto/agent.dto';
+import { AgentCredentialsDto, AgentDto, CreatedAgentDto } from './dto/agent.dto';
 import { CREATE_AGENT_EXAMPLE, CreateAgentDto } from './dto/create-agent.dto';
 import { HEARTBEAT_EXAMPLE, HeartbeatDto, HeartbeatResponseDto } from './dto/heartbeat.dto';
 import { ListAgentsDto } from './dto/list-agents.dto';
@@ -50,20 +50,17 @@ const ApiAgentId = () =>
     description: 'The id of the agent (from POST or GET /api/v1/agents)',
   });
 
-const AgentId = () =>
-  Param(
-    'id',
-    new ParseUUIDPipe({
-      exceptionFactory: () => new CommonError(CommonErrorCode.InvalidId, 'id must be a UUID.'),
-    }),
-  );
+const AgentId = IdParam;
 
 @ApiTags('agents')
 @ApiBearerAuth()
 @ApiBadRequestResponse({ description: 'Invalid input, or an endpointUrl the SSRF policy refuses' })
 @Controller({ path: 'agents', version: '1' })
 export class AgentsController {
-  constructor(private readonly agents: AgentsService) {}
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly credentials: AgentCredentials,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -71,19 +68,21 @@ export class AgentsController {
     description:
       'Registers an agent owned by the caller (any authenticated user). It starts inactive: tasks ' +
       'are routed to it once it sends a heartbeat. The answer holds the signingSecret the agent ' +
-      'verifies requests with (docs/agent-protocol.md), shown this once only. 400 when the ' +
-      'endpointUrl is refused by the SSRF policy (endpoint-refused). A protocol "a2a" agent ' +
-      'needs a readable agent card at <endpointUrl>/.well-known/agent-card.json (400 ' +
-      'agent-card-unreachable or agent-card-invalid otherwise); without capabilities it takes ' +
-      "the card's skill ids. It becomes active once Ymera's card check reads the card.",
+      'verifies requests with (docs/agent-protocol.md) and the agentToken it calls its own API ' +
+      'with (/api/v1/agent/...), shown this once only. 400 when the endpointUrl is refused by ' +
+      'the SSRF policy (endpoint-refused). A protocol "a2a" agent needs a readable agent card at ' +
+      '<endpointUrl>/.well-known/agent-card.json (400 agent-card-unreachable or ' +
+      "agent-card-invalid otherwise); without capabilities it takes the card's skill ids. It " +
+      "becomes active once Ymera's card check reads the card.",
   })
+  @Scopes('agents:write')
   @ApiBody({
     type: CreateAgentDto,
     examples: { agent: { summary: 'A summarising agent', value: CREATE_AGENT_EXAMPLE } },
   })
   @ApiCreatedResponse({
     type: CreatedAgentDto,
-    description: 'The signingSecret is shown only here',
+    description: 'The signingSecret and agentToken are shown only here',
   })
   create(
     @CurrentUser() user: AuthenticatedUser,
@@ -100,6 +99,7 @@ export class AgentsController {
       "The caller's agents, every user's for an admin, newest first; filtered by status and " +
       'capability, paged by skip or cursor.',
   })
+  @Scopes('agents:read')
   @ApiPage(AgentDto, 'Your agents (every agent for admins), newest first')
   list(
     @CurrentUser() user: AuthenticatedUser,
@@ -115,6 +115,7 @@ export class AgentsController {
       'One agent of the caller (any agent for an admin), without its signing secret. 404 when ' +
       'there is no such agent or it belongs to someone else.',
   })
+  @Scopes('agents:read')
   @ApiAgentId()
   @ApiOkResponse({ type: AgentDto })
   @ApiProblemResponses(AGENT_NOT_FOUND)
@@ -130,6 +131,7 @@ export class AgentsController {
       'admin may. A new endpointUrl is checked by the SSRF policy (400 endpoint-refused); 404 ' +
       'when there is no such agent or it belongs to someone else. Recorded as agent.update.',
   })
+  @Scopes('agents:write')
   @ApiAgentId()
   @ApiBody({
     type: UpdateAgentDto,
@@ -154,6 +156,7 @@ export class AgentsController {
       '404 when there is no such agent or it belongs to someone else. Recorded as ' +
       'agent.delete.',
   })
+  @Scopes('agents:write')
   @ApiAgentId()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Deleted' })
@@ -173,8 +176,9 @@ export class AgentsController {
       'Records that the agent is alive and its state (active by default): only active agents are ' +
       'routed tasks, and an agent whose heartbeats stop is marked inactive. Called by the owner ' +
       '(or an admin) on behalf of the agent; not audited. 404 when there is no such agent or it ' +
-      'belongs to someone else.',
+      'belongs to someone else. The agent itself sends POST /api/v1/agent/heartbeat.',
   })
+  @Scopes('agents:write')
   @ApiAgentId()
   @ApiBody({
     type: HeartbeatDto,
@@ -189,5 +193,27 @@ export class AgentsController {
     @Body() dto: HeartbeatDto,
   ): Promise<HeartbeatResponseDto> {
     return this.agents.heartbeat(user, id, dto.status);
+  }
+
+  @Post(':id/credentials')
+  @ApiOperation({
+    summary: 'Rotate agent credentials',
+    description:
+      'Issues the agent a new agentToken and signingSecret, shown in this answer only; the old ' +
+      'token is refused at once on every api process and the next dispatch is signed with the ' +
+      'new secret. The owner or an admin may. 404 when there is no such agent or it belongs to ' +
+      'someone else. Recorded as agent.credentials_rotate.',
+  })
+  @Scopes('agents:write')
+  @ApiAgentId()
+  @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ type: AgentCredentialsDto, description: 'Shown only here' })
+  @ApiProblemResponses(AGENT_NOT_FOUND)
+  rotateCredentials(
+    @CurrentUser() user: AuthenticatedUser,
+    @AgentId() id: string,
+    @Client() client: ClientContext,
+  ): Promise<AgentCredentialsDto> {
+    return this.credentials.rotate(user, id, client);
   }
 }

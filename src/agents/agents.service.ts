@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
 import { AuditAction } from '../audit/audit-actions';
 import { AuditService } from '../audit/audit.service';
@@ -16,11 +15,11 @@ import { UpdateAgentDto } from './dto/update-agent.dto';
 import { EndpointPolicy } from '../dispatch/endpoint-policy';
 import { A2aTransport, CARD_TIMEOUT_MS } from '../dispatch/a2a-transport';
 import { capabilitiesFromSkills } from './a2a-capabilities';
+import { issueAgentCredentials } from './agent-credentials.service';
 import { AgentsError, AgentsErrorCode } from './agents.errors';
 import { Agent, AgentStatus } from './entities/agent.entity';
 
 const NOT_FOUND = () => new AgentsError(AgentsErrorCode.AgentNotFound, 'Agent not found.');
-const SIGNING_SECRET_BYTES = 32;
 
 /** The agent registry: owners see their own agents, admins every agent. */
 @Injectable()
@@ -40,7 +39,7 @@ export class AgentsService {
   ): Promise<CreatedAgentDto> {
     const endpoint = await this.endpoints.assertAllowed(dto.endpointUrl);
     const capabilities = await this.capabilitiesFor(dto);
-    const signingSecret = randomBytes(SIGNING_SECRET_BYTES).toString('base64url');
+    const { signingSecret, agentToken, tokenHash } = issueAgentCredentials();
     return this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(Agent);
       const agent = await repository.save(
@@ -55,6 +54,7 @@ export class AgentsService {
           maxConcurrency: dto.maxConcurrency ?? 1,
           config: dto.config ?? {},
           signingSecret,
+          tokenHash,
           lastHeartbeat: null,
         }),
       );
@@ -77,7 +77,7 @@ export class AgentsService {
         manager,
       );
       // A new agent runs nothing yet.
-      return { ...AgentDto.from({ ...agent, inFlight: 0 }), signingSecret };
+      return { ...AgentDto.from({ ...agent, inFlight: 0 }), signingSecret, agentToken };
     });
   }
 
@@ -177,10 +177,22 @@ export class AgentsService {
     });
   }
 
-  /** Records that the agent is alive (and in which state). Not audited: agents call it constantly. */
-  async heartbeat(
+  /** A heartbeat sent by the agent's owner (or an admin) on its behalf. */
+  heartbeat(
     actor: AuthenticatedUser,
     id: string,
+    status?: AgentStatus,
+  ): Promise<HeartbeatResponseDto> {
+    return this.beat(id, ownerFilter(actor), status);
+  }
+
+  /**
+   * Records that the agent is alive (and in which state), whether the agent itself or its owner
+   * says so; `ownerId` null for any owner (an admin). Not audited: agents call it constantly.
+   */
+  async beat(
+    id: string,
+    ownerId: string | null,
     status: AgentStatus = 'active',
   ): Promise<HeartbeatResponseDto> {
     const [rows] = await this.agents.manager.query<
@@ -189,7 +201,7 @@ export class AgentsService {
       `UPDATE agents SET status = $2, last_heartbeat = now()
         WHERE id = $1 AND ($3::uuid IS NULL OR owner_id = $3)
         RETURNING id, status, last_heartbeat`,
-      [id, status, ownerFilter(actor)],
+      [id, status, ownerId],
     );
     const row = rows[0];
     if (!row) throw NOT_FOUND();

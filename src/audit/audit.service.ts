@@ -25,7 +25,8 @@ export class AuditService {
 
   /**
    * Appends one record. Pass the caller's transaction manager so the record commits (or rolls
-   * back) with the change it describes.
+   * back) with the change it describes. A request made with an API key (or an agent token) says
+   * so in the details: the client's credential is added to them (ClientContext).
    */
   async record(entry: AuditEntry, manager?: EntityManager): Promise<void> {
     await (manager ?? this.logs.manager).query(INSERT_AUDIT_RECORD, [
@@ -38,7 +39,7 @@ export class AuditService {
       entry.client?.userAgent ?? null,
       entry.client?.requestId ?? null,
       // Secrets among the details are redacted by the statement itself (auditInsert).
-      JSON.stringify(entry.details ?? {}),
+      JSON.stringify({ ...entry.details, ...entry.client?.credential }),
     ]);
   }
 

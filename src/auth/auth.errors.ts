@@ -10,6 +10,12 @@ export enum AuthErrorCode {
   InvalidToken = 'invalid-token',
   AccountUnavailable = 'account-unavailable',
   RoleRequired = 'role-required',
+  InvalidApiKey = 'invalid-api-key',
+  ApiKeyExpired = 'api-key-expired',
+  InvalidAgentToken = 'invalid-agent-token',
+  AgentTokenRequired = 'agent-token-required',
+  AgentTokenNotAccepted = 'agent-token-not-accepted',
+  ScopeRequired = 'scope-required',
 }
 
 export const AUTH_PROBLEM_TYPES: ProblemTypes<AuthErrorCode> = {
@@ -57,6 +63,39 @@ export const AUTH_PROBLEM_TYPES: ProblemTypes<AuthErrorCode> = {
     status: 403,
     title: 'Role required',
     meaning: "The route needs a role the caller's account does not have (admin)",
+  },
+  [AuthErrorCode.InvalidApiKey]: {
+    status: 401,
+    title: 'API key invalid',
+    meaning: 'The API key is unknown or was revoked',
+  },
+  [AuthErrorCode.ApiKeyExpired]: {
+    status: 401,
+    title: 'API key expired',
+    meaning: 'The API key is past its expiresAt; create a new one',
+  },
+  [AuthErrorCode.InvalidAgentToken]: {
+    status: 401,
+    title: 'Agent token invalid',
+    meaning:
+      "The agent token is unknown, or was replaced when the agent's credentials were rotated",
+  },
+  [AuthErrorCode.AgentTokenRequired]: {
+    status: 401,
+    title: 'Agent token required',
+    meaning:
+      "The agent's own API (/api/v1/agent/...) takes only an agent token, not a user's token or API key",
+  },
+  [AuthErrorCode.AgentTokenNotAccepted]: {
+    status: 401,
+    title: 'Agent token not accepted',
+    meaning: "An agent token works only on the agent's own API (/api/v1/agent/...)",
+  },
+  [AuthErrorCode.ScopeRequired]: {
+    status: 403,
+    title: 'Scope required',
+    meaning:
+      "The API key's scopes do not cover the route; admin, auth, users and api-keys routes take no API key",
   },
 };
 

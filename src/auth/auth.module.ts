@@ -5,6 +5,8 @@ import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import Redis from 'ioredis';
+import { AgentsModule } from '../agents/agents.module';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
@@ -40,6 +42,9 @@ import { UsersService } from './users.service';
       useFactory: (config: AppConfig, redis: Redis) => throttlerOptions(config, redis),
     }),
     AuditModule,
+    // What the global guard checks API keys and agent tokens with.
+    ApiKeysModule,
+    AgentsModule,
   ],
   controllers: [AuthController, UsersController],
   providers: [

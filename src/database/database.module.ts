@@ -2,6 +2,7 @@ import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { ChangeFeed } from './change-feed';
 import { dataSourceOptions } from './data-source-options';
 import { DatabaseRoleCheck } from './database-role-check';
 import { migrate } from './migrate';
@@ -11,6 +12,8 @@ export class DatabaseModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: DatabaseModule,
+      // Global for the ChangeFeed: one listening connection per process, whoever caches.
+      global: true,
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
@@ -33,7 +36,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [DatabaseRoleCheck],
+      providers: [DatabaseRoleCheck, ChangeFeed],
+      exports: [ChangeFeed],
     };
   }
 }

@@ -25,6 +25,7 @@ import {
 import type { Response } from 'express';
 import { ApiProblemResponses } from '../common/decorators/api-problem-responses.decorator';
 import { Client, ClientContext } from '../common/decorators/client-context.decorator';
+import { Scopes } from '../common/decorators/credentials.decorator';
 import { CommonError, CommonErrorCode } from '../common/errors/common.errors';
 import { AuthenticatedUser, CurrentUser } from '../common/decorators/current-user.decorator';
 import { ApiPage } from '../common/pagination/api-page.decorator';
@@ -78,6 +79,7 @@ export class TasksController {
   constructor(private readonly tasks: TasksService) {}
 
   @Post()
+  @Scopes('tasks:write')
   @ApiOperation({
     summary: 'Submit a task',
     description:
@@ -114,6 +116,7 @@ export class TasksController {
   }
 
   @Get()
+  @Scopes('tasks:read')
   @ApiOperation({
     summary: 'List tasks',
     description:
@@ -128,6 +131,7 @@ export class TasksController {
   }
 
   @Get(':id')
+  @Scopes('tasks:read')
   @ApiOperation({
     summary: 'Get a task',
     description:
@@ -142,6 +146,7 @@ export class TasksController {
   }
 
   @Post(':id/cancel')
+  @Scopes('tasks:write')
   @ApiOperation({
     summary: 'Cancel a task',
     description:
@@ -168,6 +173,7 @@ export class TasksController {
   }
 
   @Get(':id/attempts')
+  @Scopes('tasks:read')
   @ApiOperation({
     summary: "List a task's attempts",
     description:

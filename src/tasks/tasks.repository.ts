@@ -38,6 +38,7 @@ const INSERT_TASK = {
     ${auditInsert(`SELECT '${AuditAction.TaskCreate}', 'success', owner_id, 'task', id::text, $11, $12, $13,
         jsonb_build_object('name', name, 'taskType', task_type, 'priority', priority,
                            'requestedAgentId', requested_agent_id, 'maxAttempts', max_attempts)
+          || $14::jsonb
       FROM task`)}
   )
   SELECT ${TASK_COLUMNS} FROM task`,
@@ -75,6 +76,8 @@ export class TasksRepository {
       client.ipAddress,
       client.userAgent,
       client.requestId,
+      // How the caller authenticated, when with an API key (ClientContext.credential).
+      JSON.stringify(client.credential ?? {}),
     ]);
     if (inserted) return { task: taskFromRow(inserted), created: true };
     const [existing] = await this.dataSource.query<TaskRow[]>(

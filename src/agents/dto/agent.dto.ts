@@ -49,11 +49,32 @@ export class AgentDto {
   }
 }
 
-/** The create answer: the only time the signing secret is ever shown. */
-export class CreatedAgentDto extends AgentDto {
-  @ApiProperty({
-    description:
-      'HMAC-SHA256 key the agent verifies X-Ymera-Signature with. Shown only in this response.',
-  })
+const SIGNING_SECRET_DESCRIPTION =
+  'HMAC-SHA256 key the agent verifies X-Ymera-Signature with (docs/agent-protocol.md).';
+const AGENT_TOKEN_DESCRIPTION =
+  "The agent's bearer token for its own API (/api/v1/agent/...): Authorization: Bearer " +
+  '<agentToken>. Works nowhere else.';
+
+/** The agent's credentials, shown when they are issued and never again. */
+export class AgentCredentialsDto {
+  @ApiProperty({ description: `${SIGNING_SECRET_DESCRIPTION} Shown only when issued.` })
   signingSecret: string;
+
+  @ApiProperty({
+    example: 'ymra_q8Zt2LwX9cVb4NmK7pR1sD6fH3jG0aE5uY2iO8kT4wQ',
+    description: `${AGENT_TOKEN_DESCRIPTION} Shown only when issued.`,
+  })
+  agentToken: string;
+}
+
+/** The create answer: the only time the agent's first credentials are shown. */
+export class CreatedAgentDto extends AgentDto {
+  @ApiProperty({ description: `${SIGNING_SECRET_DESCRIPTION} Shown only in this response.` })
+  signingSecret: string;
+
+  @ApiProperty({
+    example: 'ymra_q8Zt2LwX9cVb4NmK7pR1sD6fH3jG0aE5uY2iO8kT4wQ',
+    description: `${AGENT_TOKEN_DESCRIPTION} Shown only in this response.`,
+  })
+  agentToken: string;
 }

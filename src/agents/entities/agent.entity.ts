@@ -54,6 +54,13 @@ export class Agent {
   @Column({ name: 'signing_secret', type: 'text', select: false })
   signingSecret: string;
 
+  /**
+   * SHA-256 of the agent's token (src/common/auth/machine-token.ts), which the agent calls its own
+   * API with; null for an agent registered before agent tokens, until its credentials are rotated.
+   */
+  @Column({ name: 'token_hash', type: 'bytea', nullable: true, select: false })
+  tokenHash: Buffer | null;
+
   /** Dispatches under way: the agent's running attempts (its slots themselves are AgentSlots'). */
   @VirtualColumn({
     type: 'int',

@@ -6,7 +6,7 @@ import {
   ThrottlerRequest,
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import { AuthenticatedUser } from '../../common/decorators/current-user.decorator';
+import { Principal } from '../../common/decorators/current-user.decorator';
 import { CommonError, CommonErrorCode } from '../../common/errors/common.errors';
 import { clientIp } from '../../common/http/client-ip';
 import { UNAVAILABLE_RETRY_AFTER_S } from '../../common/http/failure-limiter';
@@ -22,10 +22,19 @@ import { AUTH_THROTTLER, clientAddress } from '../rate-limits';
 export class ThrottleGuard extends ThrottlerGuard {
   private readonly log = new Logger(ThrottleGuard.name);
 
-  /** The general limit counts per user when the caller is authenticated, per client IP otherwise. */
+  /**
+   * The general limit counts per user when the caller is authenticated (with a token or an API
+   * key), per agent for an agent token, per client IP otherwise.
+   */
   protected override getTracker(request: Request): Promise<string> {
-    const user = request.user as AuthenticatedUser | undefined;
-    return Promise.resolve(user ? `user:${user.id}` : clientAddress(clientIp(request)));
+    const principal = request.user as Principal | undefined;
+    return Promise.resolve(
+      principal?.kind === 'agent'
+        ? `agent:${principal.agentId}`
+        : principal
+          ? `user:${principal.id}`
+          : clientAddress(clientIp(request)),
+    );
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {

@@ -4,6 +4,8 @@ import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { SkipThrottle } from '@nestjs/throttler';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { Role } from '../auth/role';
+import { ApiKeyScope } from '../auth/scopes';
+import { IS_AGENT_ROUTE, SCOPES_KEY } from '../decorators/credentials.decorator';
 import { ROLES_KEY } from '../decorators/roles.decorator';
 
 /**
@@ -21,6 +23,10 @@ const SKIP_DEFAULT_THROTTLE = ((): string => {
 export interface RouteAccess {
   handlerName: string;
   isPublic: boolean;
+  /** Only an agent token is admitted (@AgentRoute). */
+  agentRoute: boolean;
+  /** The API key scopes admitted (@Scopes); none: no API key. */
+  scopes: readonly ApiKeyScope[];
   roles: readonly Role[];
   throttled: boolean;
 }
@@ -34,7 +40,7 @@ export function operationIdOf(controllerName: string, handlerName: string): stri
 
 /**
  * Every route handler of the application by operationId, with the access rules read from the same
- * metadata, with the same precedence (handler over controller), as the JWT, roles and throttle
+ * metadata, with the same precedence (handler over controller), as the auth, roles and throttle
  * guards. The document is completed from this, so it cannot disagree with what the guards do.
  */
 export function routeAccessByOperationId(app: INestApplication): Map<string, RouteAccess> {
@@ -53,6 +59,8 @@ export function routeAccessByOperationId(app: INestApplication): Map<string, Rou
         routes.set(operationIdOf(controller.name, handlerName), {
           handlerName,
           isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+          agentRoute: reflector.getAllAndOverride<boolean>(IS_AGENT_ROUTE, targets) === true,
+          scopes: reflector.getAllAndOverride<ApiKeyScope[] | undefined>(SCOPES_KEY, targets) ?? [],
           roles: reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [],
           throttled: reflector.getAllAndOverride<boolean>(SKIP_DEFAULT_THROTTLE, targets) !== true,
         });

@@ -22,6 +22,8 @@ import {
 } from './problem-responses';
 
 export const BEARER_SCHEME = 'bearer';
+export const API_KEY_SCHEME = 'apiKey';
+export const AGENT_TOKEN_SCHEME = 'agentToken';
 
 /**
  * Descriptions of the tags controllers use (@ApiTags). Only tags some operation uses appear in the
@@ -30,7 +32,9 @@ export const BEARER_SCHEME = 'bearer';
 const TAG_DESCRIPTIONS: Record<string, string> = {
   auth: 'Registration, login and rotating refresh tokens (rate limited per client IP)',
   users: 'The authenticated user',
-  agents: 'The AI agents a team runs: registry, capabilities, heartbeats',
+  agents: 'The AI agents a team runs: registry, capabilities, heartbeats, agent credentials',
+  agent: "The agent's own API, called by an agent with its agent token",
+  'api-keys': 'API keys for scripts, CI and services acting for a user, limited to scopes',
   tasks: 'Tasks submitted to agents: routing, dispatch, retries, attempts',
   audit: 'The append-only audit trail (admin only)',
   health: 'Readiness and liveness probes for orchestrators',
@@ -42,6 +46,8 @@ const DESCRIPTION = [
   '',
   '- Resource endpoints live under `/api/v1`; health, metrics and these docs are unversioned.',
   '- Every request needs `Authorization: Bearer <accessToken>` unless its operation says otherwise.',
+  '  Operations that list the `apiKey` scheme also take an API key (`ymrk_…`) holding the scope',
+  "  they name; the agent's own operations (`/api/v1/agent/...`) take only an agent token (`ymra_…`).",
   '- Every response carries an `X-Request-Id` header (a safe one sent by the client is echoed).',
   '- Every error is RFC 9457 problem details (`application/problem+json`, schema `ProblemDetails`);',
   '  its `type` is `urn:ymera:problem:<code>` (listed in the schema and the README\'s "Errors"),',
@@ -64,7 +70,7 @@ function sharedErrorStatuses(operation: OperationObject, access: RouteAccess): n
   return [
     ...(takesInput ? [400] : []),
     ...(access.isPublic ? [] : [401]),
-    ...(access.roles.length > 0 ? [403] : []),
+    ...(access.roles.length > 0 || access.scopes.length > 0 ? [403] : []),
     ...(operation.requestBody ? [413, 415] : []),
     ...(access.throttled ? [429] : []),
     500,
@@ -151,7 +157,12 @@ function completeOperation(
 ): void {
   operation.summary ||= summaryFrom(access.handlerName);
   if (access.isPublic) operation.security = [];
-  else delete operation.security; // inherits the document's bearer requirement
+  else if (access.agentRoute) operation.security = [{ [AGENT_TOKEN_SCHEME]: [] }];
+  else if (access.scopes.length > 0) {
+    operation.security = [{ [BEARER_SCHEME]: [] }, { [API_KEY_SCHEME]: [] }];
+    const scopes = access.scopes.map((scope) => `\`${scope}\``).join(' or ');
+    operation.description = `${operation.description ?? ''}\n\nAPI keys: needs ${scopes}.`.trim();
+  } else delete operation.security; // inherits the document's bearer requirement
 
   // Controller-level responses are one object shared by every operation: complete copies.
   const responses = structuredClone(operation.responses) as Record<
@@ -214,6 +225,27 @@ export function buildOpenApiDocument(
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token' },
       BEARER_SCHEME,
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'ymrk_',
+        description:
+          'API key (POST /api/v1/api-keys): acts as its owner on the operations that list this ' +
+          'scheme, within its scopes',
+      },
+      API_KEY_SCHEME,
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'ymra_',
+        description:
+          "Agent token (agentToken of POST /api/v1/agents): only on the agent's own operations",
+      },
+      AGENT_TOKEN_SCHEME,
     )
     .addSecurityRequirements(BEARER_SCHEME)
     .build();
