@@ -299,7 +299,7 @@ async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling
       });
       await execution.candidates(ownerId, 'noop', null);
       const attemptId = randomUUID();
-      await execution.start(task.id, agentId, attemptId);
+      await execution.start(task.id, agentId, attemptId, task.jobGeneration);
       await execution.finish(task.id, attemptId, {
         outcome: 'succeeded',
         httpStatus: 200,

@@ -6,6 +6,7 @@ import { AgentSlotsInRedis1764460800000 } from './1764460800000-agent-slots-in-r
 import { SlotHoldersIndex1764547200000 } from './1764547200000-slot-holders-index';
 import { UserChangeNotify1764633600000 } from './1764633600000-user-change-notify';
 import { AuditRedact1764720000000 } from './1764720000000-audit-redact';
+import { WaitingForAgents1764806500000 } from './1764806500000-waiting-for-agents';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   SlotHoldersIndex1764547200000,
   UserChangeNotify1764633600000,
   AuditRedact1764720000000,
+  WaitingForAgents1764806500000,
 ];

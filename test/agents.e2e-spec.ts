@@ -636,6 +636,7 @@ describe('agents', () => {
         endpointUrl: ENDPOINT,
         protocol: 'a2a',
         signingSecret: capable.signingSecret,
+        maxConcurrency: 1,
       });
       expect(await slots.taken(capable.id)).toBe(1);
 
