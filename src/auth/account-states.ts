@@ -1,8 +1,8 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Role } from '../common/auth/role';
 import { AppConfig } from '../config/app-config';
+import { NotificationListener } from '../database/notification-listener';
 
 /** What an access token is checked against on every request. */
 export interface AccountState {
@@ -13,7 +13,6 @@ export interface AccountState {
 /** Announced by the users table's triggers (migration UserChangeNotify1764633600000). */
 export const USER_CHANGED_CHANNEL = 'ymera_user_changed';
 const EVERY_USER = '*';
-const RELISTEN_DELAY_MS = 1000;
 /** A bound on memory: past it the cache starts over (each user then costs one read again). */
 const MAX_CACHED_ACCOUNTS = 100_000;
 
@@ -30,28 +29,33 @@ const MAX_CACHED_ACCOUNTS = 100_000;
  */
 @Injectable()
 export class AccountStates implements OnApplicationShutdown {
-  private readonly logger = new Logger(AccountStates.name);
   private readonly cached = new Map<string, Promise<AccountState | null>>();
-  private listener?: Client;
-  private listening = false;
+  private readonly listener: NotificationListener;
   private started = false;
-  private stopped = false;
-  /** Whether the loss of the listening connection was logged, so a long outage logs once. */
-  private lossReported = false;
-  private relisten?: NodeJS.Timeout;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly config: AppConfig,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.listener = new NotificationListener(config.database, {
+      channel: USER_CHANGED_CHANNEL,
+      connectionName: 'accounts',
+      subject: 'account changes',
+      whileLost: 'reading the account on every request until it is back',
+      onNotification: (payload) => this.forget(payload),
+      // Whatever was read before this point was read while no change could be heard.
+      onListening: () => this.cached.clear(),
+      onLost: () => this.cached.clear(),
+    });
+  }
 
   /** The account now, or null when it no longer exists. */
   get(userId: string): Promise<AccountState | null> {
     if (!this.started) {
       this.started = true;
-      void this.listen();
+      this.listener.start();
     }
-    if (!this.listening) return this.read(userId);
+    if (!this.listener.listening) return this.read(userId);
     const known = this.cached.get(userId);
     if (known) return known;
     if (this.cached.size >= MAX_CACHED_ACCOUNTS) this.cached.clear();
@@ -65,10 +69,7 @@ export class AccountStates implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.relisten);
-    this.listening = false;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener.stop();
   }
 
   private async read(userId: string): Promise<AccountState | null> {
@@ -82,55 +83,5 @@ export class AccountStates implements OnApplicationShutdown {
   private forget(payload: string | undefined): void {
     if (payload === EVERY_USER) this.cached.clear();
     else if (payload) this.cached.delete(payload);
-  }
-
-  private async listen(): Promise<void> {
-    const { url, applicationName, connectionTimeoutMs } = this.config.database;
-    const client = new Client({
-      connectionString: url,
-      application_name: `${applicationName}-accounts`,
-      connectionTimeoutMillis: connectionTimeoutMs,
-    });
-    let lost = false;
-    const onLost = (error?: Error) => {
-      if (lost) return;
-      lost = true;
-      this.listening = false;
-      this.cached.clear();
-      if (this.listener === client) this.listener = undefined;
-      void client.end().catch(() => undefined);
-      if (this.stopped) return;
-      if (!this.lossReported) {
-        this.logger.warn(
-          `Not listening for account changes (${error?.message ?? 'connection ended'}); ` +
-            'reading the account on every request until it is back',
-        );
-      }
-      this.lossReported = true;
-      this.relisten = setTimeout(() => void this.listen(), RELISTEN_DELAY_MS);
-      this.relisten.unref();
-    };
-    client.on('notification', (message) => this.forget(message.payload));
-    client.on('error', onLost);
-    client.on('end', () => onLost());
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${USER_CHANGED_CHANNEL}`);
-    } catch (error) {
-      onLost(error as Error);
-      return;
-    }
-    if (lost) return;
-    if (this.stopped) {
-      lost = true;
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.listener = client;
-    // Whatever was read before this point was read while no change could be heard.
-    this.cached.clear();
-    this.listening = true;
-    if (this.lossReported) this.logger.log('Listening for account changes again');
-    this.lossReported = false;
   }
 }
