@@ -255,6 +255,35 @@ describe('tasks', () => {
     expect(task.errorMessage).toContain(message);
   });
 
+  it("keeps the agent's own message with a failed attempt, after the status", async () => {
+    const refused = await submit(alice, {
+      parameters: { behaviour: 'fail-problem', detail: 'parameters.url is not a PDF' },
+    });
+    const failed = await waitForFinal(alice, refused.id);
+    const expected = 'the agent answered HTTP 422: parameters.url is not a PDF';
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, errorMessage: expected });
+    expect(await attemptsOf(alice, refused.id)).toEqual([
+      expect.objectContaining({ outcome: 'permanent_error', httpStatus: 422, error: expected }),
+    ]);
+
+    // A text body: its start, control characters stripped, at most 1,000 characters of it.
+    const text = `overloaded,\r\n\u001b[1mtry again\u0007 later ${'x'.repeat(3000)}`;
+    const down = await submit(alice, {
+      parameters: { behaviour: 'fail-text', text },
+      maxAttempts: 1,
+    });
+    const [attempt] = await attemptsOf(alice, (await waitForFinal(alice, down.id)).id);
+    expect(attempt).toMatchObject({ outcome: 'retryable_error', httpStatus: 503 });
+    const prefix = 'the agent answered HTTP 503: overloaded, try again later xxx';
+    expect(attempt.error?.startsWith(prefix)).toBe(true);
+    expect(Array.from(attempt.error!.slice('the agent answered HTTP 503: '.length))).toHaveLength(
+      1000,
+    );
+    expect((await as(alice).get(`/api/v1/tasks/${down.id}`).expect(200)).body.errorMessage).toBe(
+      attempt.error,
+    );
+  });
+
   it('fails after maxAttempts when the agent is always down', async () => {
     const created = await submit(alice, {
       parameters: { behaviour: 'always-down' },

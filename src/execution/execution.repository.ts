@@ -36,8 +36,12 @@ import {
   WAKE_TASKS,
 } from './execution.sql';
 
-/** Longest error text stored per attempt and task (agents' messages are not ours to trust). */
-const MAX_ERROR_LENGTH = 1000;
+/**
+ * Longest error text stored per attempt and task (agents' messages are not ours to trust): the
+ * agent's own message (at most 1,000 characters, MAX_AGENT_MESSAGE_CHARS) after what Ymera says
+ * of it ("the agent answered HTTP 422: ").
+ */
+const MAX_ERROR_LENGTH = 1100;
 
 export const INTERRUPTED =
   'interrupted: the worker stopped (crashed, was killed or lost its lock) before the agent answered';
