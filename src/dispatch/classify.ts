@@ -11,6 +11,7 @@ export const MAX_AGENT_MESSAGE_CHARS = 1000;
  * Control and format characters (line breaks, escapes, bidi overrides), and terminal escape
  * sequences whole: never shown as they are.
  */
+// eslint-disable-next-line no-control-regex -- an escape (ESC [ ... letter) is what it matches
 const CONTROL = /(?:\u001b\[[0-9;?]*[ -/]*[@-~]|[\p{Cc}\p{Cf}\u2028\u2029])+/gu;
 
 /**
