@@ -1,18 +1,20 @@
 /**
  * Every benchmark in one run (`npm run bench`): health, the task list, deep pages, task creation,
- * each against its ceiling, then the task pipeline (bench/tasks-pipeline.ts); one table at the end.
+ * each against its ceiling, task creation and the pipeline with and without 10,000 tasks waiting
+ * for an agent, then the task pipeline (bench/tasks-pipeline.ts); one table at the end.
  *
  *   npm run bench                          everything, about 4 minutes
- *   npm run bench -- health list           only these (health, list, deep, create, pipeline)
+ *   npm run bench -- health list           only these (health, list, deep, create, waiting, pipeline)
  *   BENCH_DURATION_S=30 npm run bench      longer measurements
  *
  * Settings: bench/lib/settings.ts; what the figures mean: bench/README.md.
  */
 import { benchMain } from './lib/harness';
 import { pipelineWorkload } from './lib/pipeline';
+import { waitingCreateWorkload, waitingPipelineWorkload } from './lib/waiting';
 import { createWorkload, deepPagesWorkload, healthWorkload, listWorkload } from './lib/workloads';
 
-const ALL = ['health', 'list', 'deep', 'create', 'pipeline'];
+const ALL = ['health', 'list', 'deep', 'create', 'waiting', 'pipeline'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const unknown = chosen.filter((name) => !ALL.includes(name));
 if (unknown.length) {
@@ -32,10 +34,12 @@ void benchMain(
     if (has('list')) await listWorkload(run);
     if (has('deep')) await deepPagesWorkload(run);
     if (has('create')) await createWorkload(run);
-    if (has('pipeline')) {
+    if (has('waiting')) await waitingCreateWorkload(run);
+    if (has('pipeline') || has('waiting')) {
       // The service and ceilings go first: the pipeline runs its own application.
       await run.children.stopAll();
-      await pipelineWorkload(run);
+      if (has('waiting')) await waitingPipelineWorkload(run);
+      if (has('pipeline')) await pipelineWorkload(run);
     }
   },
 );

@@ -7,6 +7,10 @@
  *   npm run bench:tasks -- 5000              (or TASKS=5000)
  *   SUBMIT_CONCURRENCY=64 TASK_WORKER_CONCURRENCY=100 BENCH_TOPOLOGY=split npm run bench:tasks
  *
+ * BENCH_PIPELINE_BACKLOG=10000: instead, the pipeline three times in the same service, without
+ * tasks waiting for an agent, with that many (a capability no agent has), and without again (the
+ * "waiting" workload of `npm run bench`); no ceilings.
+ *
  * The service is the built one (`node dist/src/main.js`, production mode, as the other benchmarks
  * start it), in processes of its own: BENCH_TOPOLOGY=single (default) runs one APP_ROLE=all
  * process, split one APP_ROLE=api and one APP_ROLE=worker process, as a deployment would. This
@@ -23,6 +27,7 @@ import { Client } from 'pg';
 import { Children, cpuSeconds as processCpuSeconds, PeakRss } from './lib/processes';
 import { startService } from './lib/service';
 import { settings } from './lib/settings';
+import { addWaitingBacklog, removeWaitingBacklog } from './lib/waiting';
 import { DataSource } from 'typeorm';
 import { loadConfig, loadDatabaseConfig } from '../src/config/app-config';
 import { dataSourceOptions } from '../src/database/data-source-options';
@@ -39,6 +44,7 @@ const N = Number(process.argv[2] ?? process.env.TASKS ?? 2000);
 const SUBMIT_CONCURRENCY = Number(process.env.SUBMIT_CONCURRENCY ?? 64);
 const WORKER_CONCURRENCY = Number(process.env.TASK_WORKER_CONCURRENCY ?? 50);
 const TOPOLOGY = process.env.BENCH_TOPOLOGY ?? 'single';
+const BACKLOG = Number(process.env.BENCH_PIPELINE_BACKLOG ?? 0);
 
 const APP_ENV = {
   AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1',
@@ -181,7 +187,7 @@ async function runPipeline(
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   const early = new Map<string, number>();
-  completions.on('global:completed', (jobId: string) => {
+  const onCompleted = (jobId: string) => {
     const now = performance.now();
     const at = submittedAt.get(jobId);
     if (at === undefined) {
@@ -191,7 +197,8 @@ async function runPipeline(
     latencies.push(now - at);
     lastCompletion = now;
     if (latencies.length === N) resolveDone();
-  });
+  };
+  completions.on('global:completed', onCompleted);
   await completions.isReady();
   // Subscriptions are asynchronous: wait until the completion events are actually arriving.
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -220,6 +227,7 @@ async function runPipeline(
   const timeout = setTimeout(() => resolveDone(), 120_000);
   await done;
   clearTimeout(timeout);
+  completions.off('global:completed', onCompleted);
   if (latencies.length < N) throw new Error(`only ${latencies.length}/${N} tasks completed`);
   console.log(
     `  submitted ${N} in ${((submitted - started) / 1000).toFixed(2)} s (${Math.round(N / ((submitted - started) / 1000))}/s over HTTP)`,
@@ -299,7 +307,7 @@ async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling
       });
       await execution.candidates(ownerId, 'noop', null);
       const attemptId = randomUUID();
-      await execution.start(task.id, agentId, attemptId);
+      await execution.start(task.id, agentId, attemptId, task.jobGeneration);
       await execution.finish(task.id, attemptId, {
         outcome: 'succeeded',
         httpStatus: 200,
@@ -311,6 +319,29 @@ async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling
     return { tasksPerS: N / seconds, postgresMs: ((postgresCpuSeconds() - cpuBefore) * 1000) / N };
   } finally {
     await dataSource.destroy();
+  }
+}
+
+/** The pipeline without tasks waiting for an agent, with BACKLOG of them, and without again. */
+async function withBacklog(base: string, token: string, owner: string, completions: Bull.Queue) {
+  const waiting = BACKLOG.toLocaleString('en');
+  console.log(
+    `Task pipeline: ${N} tasks, three times: without, with ${waiting} waiting tasks, without`,
+  );
+  const rate = async (label: string) => {
+    const result = await runPipeline(base, token, completions);
+    console.log(`  ${label}: ${(N / result.seconds).toFixed(0)} tasks/s end to end`);
+  };
+  const db = new Client({ connectionString: process.env.DATABASE_URL });
+  await db.connect();
+  try {
+    await rate('without waiting tasks');
+    await addWaitingBacklog(db, owner, BACKLOG);
+    await rate(`with ${waiting} waiting tasks`);
+    await removeWaitingBacklog(db, owner);
+    await rate('without waiting tasks, again');
+  } finally {
+    await db.end();
   }
 }
 
@@ -360,6 +391,10 @@ async function main(): Promise<void> {
     const owner = created.body.ownerId as string;
     await call(base, 'POST', `/api/v1/agents/${agentId}/heartbeat`, {}, token);
 
+    if (BACKLOG > 0) {
+      await withBacklog(base, token, owner, completions);
+      return;
+    }
     console.log(
       `Task pipeline: ${N} tasks, ${SUBMIT_CONCURRENCY} concurrent submitters, worker concurrency ${WORKER_CONCURRENCY}, topology ${TOPOLOGY}`,
     );

@@ -7,6 +7,7 @@ import { SlotHoldersIndex1764547200000 } from './1764547200000-slot-holders-inde
 import { UserChangeNotify1764633600000 } from './1764633600000-user-change-notify';
 import { AuditRedact1764720000000 } from './1764720000000-audit-redact';
 import { MachineIdentities1764806400000 } from './1764806400000-machine-identities';
+import { WaitingForAgents1764806500000 } from './1764806500000-waiting-for-agents';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   UserChangeNotify1764633600000,
   AuditRedact1764720000000,
   MachineIdentities1764806400000,
+  WaitingForAgents1764806500000,
 ];

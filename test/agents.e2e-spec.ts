@@ -651,6 +651,7 @@ describe('agents', () => {
         endpointUrl: a2aAgent.url,
         protocol: 'a2a',
         signingSecret: capable.signingSecret,
+        maxConcurrency: 1,
       });
       expect(await slots.taken(capable.id)).toBe(1);
 

@@ -80,6 +80,15 @@ describe('tasks', () => {
     }[];
   }
 
+  /** When the task started waiting for an agent; null while it is not waiting. */
+  async function waitingSince(taskId: string): Promise<Date | null> {
+    const [row] = await t.dataSource.query<{ waiting_since: Date | null }[]>(
+      'SELECT waiting_since FROM tasks WHERE id = $1',
+      [taskId],
+    );
+    return row.waiting_since;
+  }
+
   async function auditActions(taskId: string): Promise<string[]> {
     const rows = await t.dataSource.query<{ action: string }[]>(
       `SELECT action FROM audit_logs WHERE resource_type = 'task' AND resource_id = $1
@@ -246,6 +255,35 @@ describe('tasks', () => {
     expect(task.errorMessage).toContain(message);
   });
 
+  it("keeps the agent's own message with a failed attempt, after the status", async () => {
+    const refused = await submit(alice, {
+      parameters: { behaviour: 'fail-problem', detail: 'parameters.url is not a PDF' },
+    });
+    const failed = await waitForFinal(alice, refused.id);
+    const expected = 'the agent answered HTTP 422: parameters.url is not a PDF';
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, errorMessage: expected });
+    expect(await attemptsOf(alice, refused.id)).toEqual([
+      expect.objectContaining({ outcome: 'permanent_error', httpStatus: 422, error: expected }),
+    ]);
+
+    // A text body: its start, control characters stripped, at most 1,000 characters of it.
+    const text = `overloaded,\r\n\u001b[1mtry again\u0007 later ${'x'.repeat(3000)}`;
+    const down = await submit(alice, {
+      parameters: { behaviour: 'fail-text', text },
+      maxAttempts: 1,
+    });
+    const [attempt] = await attemptsOf(alice, (await waitForFinal(alice, down.id)).id);
+    expect(attempt).toMatchObject({ outcome: 'retryable_error', httpStatus: 503 });
+    const prefix = 'the agent answered HTTP 503: overloaded, try again later xxx';
+    expect(attempt.error?.startsWith(prefix)).toBe(true);
+    expect(Array.from(attempt.error!.slice('the agent answered HTTP 503: '.length))).toHaveLength(
+      1000,
+    );
+    expect((await as(alice).get(`/api/v1/tasks/${down.id}`).expect(200)).body.errorMessage).toBe(
+      attempt.error,
+    );
+  });
+
   it('fails after maxAttempts when the agent is always down', async () => {
     const created = await submit(alice, {
       parameters: { behaviour: 'always-down' },
@@ -277,31 +315,46 @@ describe('tasks', () => {
     ]);
   });
 
-  it('fails, saying so, when no active agent has the capability', async () => {
-    const created = await submit(alice, { taskType: 'nobody-does-this', maxAttempts: 2 });
+  it('waits, spending no attempt, while no agent has the capability, then fails saying so', async () => {
+    const created = await submit(alice, {
+      taskType: 'nobody-does-this',
+      maxAttempts: 2,
+      scheduleTimeoutMs: 1000,
+    });
+    await waitFor(async () => (await waitingSince(created.id)) !== null, {
+      what: 'the task to wait for an agent',
+    });
+    expect((await as(alice).get(`/api/v1/tasks/${created.id}`).expect(200)).body).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+    });
     const task = await waitForFinal(alice, created.id);
     expect(task).toMatchObject({
       status: 'failed',
-      attempts: 2,
-      errorMessage: 'no active agent with capability "nobody-does-this"',
+      attempts: 0,
+      errorMessage: 'no agent with capability "nobody-does-this" became available within 1000 ms',
     });
-    const attempts = await attemptsOf(alice, created.id);
-    expect(attempts).toHaveLength(2);
-    expect(attempts.every((a) => a.agentId === null && a.outcome === 'retryable_error')).toBe(true);
+    expect(await attemptsOf(alice, created.id)).toEqual([]);
+    expect(await auditActions(created.id)).toEqual(['task.create', 'task.fail']);
   });
 
-  it("never sends a task to another user's agent, even when it names it", async () => {
-    const created = await submit(alice, {
-      taskType: 'bob-only',
-      agentId: bobsAgentId,
-      maxAttempts: 2,
-    });
-    const task = await waitForFinal(alice, created.id);
-    expect(task.status).toBe('failed');
-    expect(task.errorMessage).toContain('is not one of your active agents');
-    expect(bobsAgent.requestsFor(created.id)).toHaveLength(0);
+  it("refuses a task naming another user's agent, or no agent, with 400", async () => {
+    for (const agentId of [bobsAgentId, '6f1c2f9e-2a43-4d0e-9d0b-3f3b1c1a2b3c']) {
+      const response = await as(alice)
+        .post('/api/v1/tasks')
+        .send({ name: 'not yours', taskType: 'bob-only', agentId });
+      expectProblem(response, 400);
+      expect(response.body.type).toBe('urn:ymera:problem:unknown-agent');
+      expect(response.body.detail).toContain(agentId);
+    }
+    const [{ count }] = await t.dataSource.query<{ count: number }[]>(
+      `SELECT count(*)::int AS count FROM tasks WHERE owner_id = $1 AND task_type = 'bob-only'`,
+      [alice.id],
+    );
+    expect(count).toBe(0);
+    expect(bobsAgent.requests).toHaveLength(0);
 
-    // Bob's own task on the same agent goes through: the agent was reachable all along.
+    // Bob's own task on the same agent goes through.
     const own = await submit(bob, { taskType: 'bob-only', agentId: bobsAgentId });
     expect((await waitForFinal(bob, own.id)).status).toBe('completed');
     expect(bobsAgent.requestsFor(own.id)).toHaveLength(1);
@@ -373,20 +426,20 @@ describe('tasks', () => {
   it('cancels a waiting task, which is then never dispatched', async () => {
     const sleeper = await TestAgent.start();
     try {
-      // Registered but inactive (no heartbeat yet): the task waits, retrying, for an agent.
+      // Registered but inactive (no heartbeat yet): the task waits for an agent.
       const registered = await registerTestAgent(t, alice, sleeper, {
         capabilities: ['wake-up'],
         active: false,
       });
       const created = await submit(alice, { taskType: 'wake-up', maxAttempts: 10 });
-      await waitFor(async () => (await attemptsOf(alice, created.id)).length >= 1, {
-        what: 'a first attempt without agent',
+      await waitFor(async () => (await waitingSince(created.id)) !== null, {
+        what: 'the task to wait for an agent',
       });
 
       const cancelled = await as(alice).post(`/api/v1/tasks/${created.id}/cancel`).expect(200);
-      expect(cancelled.body).toMatchObject({ id: created.id, status: 'cancelled' });
+      expect(cancelled.body).toMatchObject({ id: created.id, status: 'cancelled', attempts: 0 });
       expect(cancelled.body.completedAt).not.toBeNull();
-      const attemptsAtCancel = (await attemptsOf(alice, created.id)).length;
+      expect(await waitingSince(created.id)).toBeNull();
 
       // The agent wakes up; a later task of the same type reaches it, the cancelled one never.
       await heartbeat(t, alice, registered.id);
@@ -396,7 +449,7 @@ describe('tasks', () => {
       expect((await as(alice).get(`/api/v1/tasks/${created.id}`).expect(200)).body.status).toBe(
         'cancelled',
       );
-      expect((await attemptsOf(alice, created.id)).length).toBe(attemptsAtCancel);
+      expect(await attemptsOf(alice, created.id)).toEqual([]);
       expect(await auditActions(created.id)).toEqual(['task.create', 'task.cancel']);
     } finally {
       await sleeper.stop();
@@ -478,7 +531,7 @@ describe('tasks', () => {
       for (const mode of ['force_custom_plan', 'force_generic_plan']) {
         await db.query(`SET plan_cache_mode = ${mode}`);
         const start = await indexesUsed(
-          `start_attempt(gen_random_uuid(), gen_random_uuid(), 'interrupted', gen_random_uuid())`,
+          `start_attempt(gen_random_uuid(), gen_random_uuid(), 'interrupted', gen_random_uuid(), 0)`,
         );
         expect(start).toContain('tasks_pkey');
         expect(start).not.toContain('task_attempts_slot_holders_idx');
@@ -499,7 +552,8 @@ describe('tasks', () => {
     beforeAll(async () => {
       carol = await registerUser(t);
       for (const taskType of ['list-a', 'list-b', 'list-a']) {
-        ids.push((await submit(carol, { taskType, maxAttempts: 1 })).id);
+        // No agent of carol's ever takes them: they fail once their wait is over.
+        ids.push((await submit(carol, { taskType, scheduleTimeoutMs: 1000 })).id);
       }
       for (const id of ids) await waitForFinal(carol, id);
     });
@@ -540,7 +594,7 @@ describe('tasks', () => {
         taskType: 'list-odd',
         parameters: { nested: { list: [1, 'two', null, true, 2.5e-7] }, empty: {} },
         priority: 'high',
-        maxAttempts: 1,
+        scheduleTimeoutMs: 1000,
       });
       await waitForFinal(erin, odd.id);
       const shown = (await as(erin).get(`/api/v1/tasks/${odd.id}`).expect(200)).body as TaskView;
@@ -646,6 +700,9 @@ describe('tasks', () => {
       ['maxAttempts', { ...valid, maxAttempts: 2.5 }],
       ['timeoutMs', { ...valid, timeoutMs: 99 }],
       ['timeoutMs', { ...valid, timeoutMs: 3_600_001 }],
+      ['scheduleTimeoutMs', { ...valid, scheduleTimeoutMs: 999 }],
+      ['scheduleTimeoutMs', { ...valid, scheduleTimeoutMs: 604_800_001 }],
+      ['scheduleTimeoutMs', { ...valid, scheduleTimeoutMs: 1500.5 }],
       ['parameters', { ...valid, parameters: [1, 2] }],
       ['parameters', { ...valid, parameters: 'text' }],
       ['parameters', { ...valid, parameters: { blob: 'x'.repeat(300 * 1024) } }],

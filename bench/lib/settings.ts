@@ -22,6 +22,8 @@ export const settings = {
   /** Page size of every list workload, and how many pages deep the cursor workload reads. */
   pageSize: num('BENCH_PAGE_SIZE', 100),
   deepPage: num('BENCH_DEEP_PAGE', 5_000),
+  /** Tasks waiting for an agent (a capability no agent has) in the "waiting" workload. */
+  waitingBacklog: num('BENCH_WAITING_BACKLOG', 10_000),
   /** skip= of the offset workload. */
   deepSkip: num('BENCH_DEEP_SKIP', 500_000),
   /** The service's log level: warn keeps request lines (info) out of the measurement. */

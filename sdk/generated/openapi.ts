@@ -291,7 +291,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a task
-         * @description Stores the task, owned by the caller (any authenticated user), and queues it: a worker routes it to an active agent of the caller whose capabilities contain taskType (or to agentId), dispatches it (docs/agent-protocol.md) and retries transient failures. Follow it with GET /api/v1/tasks/{id}. With an Idempotency-Key, a retry answers 200 with the task the first request created. Recorded as task.create.
+         * @description Stores the task, owned by the caller (any authenticated user), and queues it: a worker routes it to an active agent of the caller whose capabilities contain taskType (or to agentId), dispatches it (docs/agent-protocol.md) and retries transient failures. While no such agent is available the task stays pending, spending no attempt, for up to scheduleTimeoutMs. An agentId that is not one of your agents is refused (400 unknown-agent). Follow it with GET /api/v1/tasks/{id}. With an Idempotency-Key, a retry answers 200 with the task the first request created. Recorded as task.create.
          *
          *     API keys: needs `tasks:write`.
          */
@@ -668,7 +668,7 @@ export interface components {
             priority?: "low" | "normal" | "high" | "critical";
             /**
              * Format: uuid
-             * @description The id of one of your agents (see GET /api/v1/agents) to run the task on, and no other; when absent, any active agent of yours whose capabilities contain taskType
+             * @description The id of one of your agents (see GET /api/v1/agents) to run the task on, and no other; when absent, any active agent of yours whose capabilities contain taskType. An id that names no agent of yours is refused (400 unknown-agent)
              */
             agentId?: string;
             /**
@@ -681,6 +681,11 @@ export interface components {
              * @example 30000
              */
             timeoutMs?: number;
+            /**
+             * @description How long the task may wait for an agent (none active with its capability, the named agent inactive, or all their slots taken) before it fails; waiting spends no attempt. The server default (TASK_SCHEDULE_TIMEOUT_MS, 600000) when absent
+             * @example 600000
+             */
+            scheduleTimeoutMs?: number;
         };
         CreatedAgentDto: {
             /** Format: uuid */

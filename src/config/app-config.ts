@@ -19,6 +19,11 @@ const PLACEHOLDER_MARKERS = [
 const MIN_SECRET_LENGTH = 32;
 const MIN_DISTINCT_SECRET_CHARS = 10;
 
+/** How long a task may wait for an agent (TASK_SCHEDULE_TIMEOUT_MS, a task's scheduleTimeoutMs). */
+export const DEFAULT_SCHEDULE_TIMEOUT_MS = 600_000;
+export const MIN_SCHEDULE_TIMEOUT_MS = 1000;
+export const MAX_SCHEDULE_TIMEOUT_MS = 7 * 24 * 3_600_000;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -74,6 +79,8 @@ export class AppConfig {
   readonly tasks: {
     readonly backoffBaseMs: number;
     readonly dispatchTimeoutMs: number;
+    /** How long a task may wait for an agent when it gives no scheduleTimeoutMs. */
+    readonly scheduleTimeoutMs: number;
     /** How often workers look for tasks whose queue job is missing or whose worker died. */
     readonly reconcileIntervalMs: number;
     /** Jobs one worker process dispatches at once. */
@@ -152,6 +159,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     tasks: {
       backoffBaseMs: r.int('TASK_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
       dispatchTimeoutMs: r.int('TASK_DISPATCH_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      scheduleTimeoutMs: r.int(
+        'TASK_SCHEDULE_TIMEOUT_MS',
+        DEFAULT_SCHEDULE_TIMEOUT_MS,
+        MIN_SCHEDULE_TIMEOUT_MS,
+        MAX_SCHEDULE_TIMEOUT_MS,
+      ),
       reconcileIntervalMs: r.int('TASK_RECONCILE_INTERVAL_MS', 5000, 100, 3_600_000),
       workerConcurrency: r.int('TASK_WORKER_CONCURRENCY', 50, 1, 1000),
       lockDurationMs: r.int('TASK_LOCK_DURATION_MS', 30_000, 1000, 600_000),

@@ -17,9 +17,9 @@ export interface ChangeSubscriber {
 /**
  * One connection per process that LISTENs on the channels whose triggers announce changes at
  * commit (users, API keys, agent tokens), for the caches that must not outlive a change
- * (NotifiedCache). While it is down (at start, after PostgreSQL was lost) it says so, and it
- * retries every second. It is opened on first use, so a process that authenticates nobody (a
- * worker) holds none.
+ * (NotifiedCache), and on the agents that may take work (WaitingTasks, where workers run). While it is down (at start, after PostgreSQL was lost) it says so, and it
+ * retries every second. It is opened on first use: by the first request
+ * authenticated, or by a worker at its start.
  */
 @Injectable()
 export class ChangeFeed implements OnApplicationShutdown {
@@ -79,8 +79,9 @@ export class ChangeFeed implements OnApplicationShutdown {
       if (this.stopped) return;
       if (!this.lossReported) {
         this.logger.warn(
-          `Not listening for account and credential changes (${error?.message ?? 'connection ended'}); ` +
-            'reading them on every request until it is back',
+          `Not listening for changes (${error?.message ?? 'connection ended'}); ` +
+            'reading accounts and credentials on every request, and waking waiting tasks only ' +
+            'as slots free and the reconciler passes, until it is back',
         );
       }
       this.lossReported = true;
@@ -112,7 +113,7 @@ export class ChangeFeed implements OnApplicationShutdown {
     // Whatever was read before this point was read while no change could be heard.
     this.resetAll();
     this.listening = true;
-    if (this.lossReported) this.logger.log('Listening for account and credential changes again');
+    if (this.lossReported) this.logger.log('Listening for changes again');
     this.lossReported = false;
   }
 }

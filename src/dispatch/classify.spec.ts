@@ -1,4 +1,4 @@
-import { AgentReply, classifyReply, isRetryableStatus } from './classify';
+import { agentMessage, AgentReply, classifyReply, isRetryableStatus } from './classify';
 
 function response(status: number, body: string | Buffer = '', oversized = false): AgentReply {
   return {
@@ -36,6 +36,61 @@ describe('classifyReply', () => {
       outcome: 'permanent_error',
       httpStatus: status,
     });
+  });
+
+  it("keeps the agent's own message after the status", () => {
+    expect(
+      classifyReply(
+        response(
+          422,
+          '{"type":"about:blank","title":"Unprocessable","detail":"parameters.url is not a PDF"}',
+        ),
+      ),
+    ).toEqual({
+      outcome: 'permanent_error',
+      httpStatus: 422,
+      error: 'the agent answered HTTP 422: parameters.url is not a PDF',
+    });
+    expect(classifyReply(response(503, 'overloaded, try in a minute\n'))).toEqual({
+      outcome: 'retryable_error',
+      httpStatus: 503,
+      error: 'the agent answered HTTP 503: overloaded, try in a minute',
+    });
+  });
+
+  it.each([
+    ['detail first', { detail: 'd', error: 'e', message: 'm' }, 'd'],
+    ['then error', { error: 'e', message: 'm' }, 'e'],
+    ['then error.message', { error: { message: 'nested', code: 7 }, message: 'm' }, 'nested'],
+    ['then message', { error: { code: 7 }, message: 'm' }, 'm'],
+    ['skipping empty and non-string fields', { detail: ' ', error: 42, message: 'm' }, 'm'],
+  ])('reads a JSON reply: %s', (_case, body, said) => {
+    expect(agentMessage(Buffer.from(JSON.stringify(body)))).toBe(said);
+  });
+
+  it('falls back to the start of the body when no field says anything', () => {
+    expect(agentMessage(Buffer.from('{"code":7}'))).toBe('{"code":7}');
+    expect(agentMessage(Buffer.from('<html><body>Bad gateway</body></html>'))).toBe(
+      '<html><body>Bad gateway</body></html>',
+    );
+    expect(agentMessage(Buffer.alloc(0))).toBe('');
+    expect(classifyReply(response(404, ''))).toMatchObject({
+      error: 'the agent answered HTTP 404',
+    });
+  });
+
+  it('strips control characters and keeps at most 1,000 characters', () => {
+    expect(
+      agentMessage(Buffer.from('{"error":"bad\\u0000 input\\r\\n\\u001b[31mred\\u202e"}')),
+    ).toBe('bad input red');
+    const long = agentMessage(Buffer.from(`${'é'.repeat(5000)}`));
+    expect(Array.from(long)).toHaveLength(1000);
+    expect(long.endsWith('…')).toBe(true);
+    // Cut between characters, never inside one (a surrogate pair here).
+    expect(Array.from(agentMessage(Buffer.from('😀'.repeat(2000))))).toHaveLength(1000);
+    expect(agentMessage(Buffer.from('😀'.repeat(2000)))).not.toMatch(
+      /[\uD800-\uDFFF](?![\uDC00-\uDFFF])/u,
+    );
   });
 
   it('fails at once on a redirect, which is never followed', () => {

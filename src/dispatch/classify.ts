@@ -3,6 +3,54 @@ import { EndpointRefusedError } from './dispatch.errors';
 
 /** Replies larger than this are refused (docs/agent-protocol.md), counted while the body streams in. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
+/** Of a non-2xx reply, only this much of the body is read: its start explains the failure. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** The most of an agent's own message kept with a failed attempt (docs/agent-protocol.md). */
+export const MAX_AGENT_MESSAGE_CHARS = 1000;
+
+/**
+ * Control and format characters (line breaks, escapes, bidi overrides), and terminal escape
+ * sequences whole: never shown as they are.
+ */
+// eslint-disable-next-line no-control-regex -- an escape (ESC [ ... letter) is what it matches
+const CONTROL = /(?:\u001b\[[0-9;?]*[ -/]*[@-~]|[\p{Cc}\p{Cf}\u2028\u2029])+/gu;
+
+/**
+ * What the agent said about its failure, fit to show its task's owner: the `detail`, `error` or
+ * `message` field of a JSON object (a string; `error.message` when `error` is an object), or else
+ * the start of the body as text. Control characters become spaces, whitespace is collapsed, and it
+ * is cut at MAX_AGENT_MESSAGE_CHARS characters. Empty when the body says nothing.
+ */
+export function agentMessage(body: Buffer): string {
+  const text = body.toString('utf8');
+  const parsed = parseJson(body);
+  let message = text;
+  if (parsed.ok && typeof parsed.value === 'object' && parsed.value !== null) {
+    const fields = parsed.value as Record<string, unknown>;
+    const error = fields.error as { message?: unknown } | null | undefined;
+    const candidates = [
+      fields.detail,
+      fields.error,
+      typeof error === 'object' && error !== null ? error.message : undefined,
+      fields.message,
+    ];
+    message =
+      candidates.find(
+        (value): value is string => typeof value === 'string' && value.trim() !== '',
+      ) ?? text;
+  }
+  const clean = message.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  const characters = Array.from(clean);
+  return characters.length > MAX_AGENT_MESSAGE_CHARS
+    ? `${characters.slice(0, MAX_AGENT_MESSAGE_CHARS - 1).join('')}…`
+    : clean;
+}
+
+/** "the agent answered HTTP 422", and after it what the agent said, when it said something. */
+function answered(status: number, body: Buffer): string {
+  const said = agentMessage(body);
+  return said ? `the agent answered HTTP ${status}: ${said}` : `the agent answered HTTP ${status}`;
+}
 
 /** What came back from one request to an agent, before any interpretation. */
 export type AgentReply =
@@ -72,11 +120,11 @@ export function classifyReply(reply: AgentReply): DispatchOutcome {
   }
   const { status } = reply;
   if (status < 200 || status >= 300) {
-    if (isRetryableStatus(status)) return retryable(`the agent answered HTTP ${status}`, status);
+    if (isRetryableStatus(status)) return retryable(answered(status, reply.body), status);
     if (status >= 300 && status < 400) {
       return permanent(`the agent answered HTTP ${status}; redirects are not followed`, status);
     }
-    return permanent(`the agent answered HTTP ${status}`, status);
+    return permanent(answered(status, reply.body), status);
   }
   if (reply.oversized) {
     return permanent(`the agent's reply is larger than ${MAX_REPLY_BYTES} bytes`, status);

@@ -1,6 +1,6 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo, LookupFunction } from 'node:net';
-import { MAX_REPLY_BYTES } from './classify';
+import { MAX_ERROR_BODY_BYTES, MAX_REPLY_BYTES } from './classify';
 import { HttpTransport } from './http-transport';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -114,6 +114,55 @@ describe('HttpTransport', () => {
     });
     expect(reply).toMatchObject({ kind: 'response', status: 200, oversized: true });
     expect(written).toBeLessThan(64 * MAX_REPLY_BYTES);
+  });
+
+  it('reads the body of a non-2xx reply', async () => {
+    const problem = await send((_request, response) => {
+      response.writeHead(422, { 'content-type': 'application/problem+json' });
+      response.end('{"detail":"parameters.url is not a PDF"}');
+    });
+    expect(problem).toEqual({
+      kind: 'response',
+      status: 422,
+      body: Buffer.from('{"detail":"parameters.url is not a PDF"}'),
+      oversized: false,
+    });
+  });
+
+  it('keeps no more than MAX_ERROR_BODY_BYTES of a long non-2xx reply', async () => {
+    let written = 0;
+    const huge = await send((_request, response) => {
+      response.writeHead(503, { 'content-type': 'text/html' });
+      const chunk = Buffer.alloc(16 * 1024, '<');
+      const write = () => {
+        // Streams far more than the limit unless the reader hangs up first.
+        while (written < 64 * MAX_REPLY_BYTES) {
+          written += chunk.length;
+          if (!response.write(chunk)) return void response.once('drain', write);
+        }
+        response.end();
+      };
+      write();
+    });
+    expect(huge).toMatchObject({ kind: 'response', status: 503, oversized: false });
+    expect((huge as { body: Buffer }).body).toHaveLength(MAX_ERROR_BODY_BYTES);
+    expect(written).toBeLessThan(64 * MAX_REPLY_BYTES);
+  });
+
+  it('answers a non-2xx reply whose body never ends with what arrived, at the deadline', async () => {
+    const reply = await send(
+      (_request, response) => {
+        response.writeHead(429, { 'content-type': 'text/plain' });
+        response.write('slow down');
+      },
+      { timeoutMs: 200 },
+    );
+    expect(reply).toEqual({
+      kind: 'response',
+      status: 429,
+      body: Buffer.from('slow down'),
+      oversized: false,
+    });
   });
 
   it('reports a timeout when the agent holds the request', async () => {

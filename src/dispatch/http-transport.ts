@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { AgentReply, MAX_REPLY_BYTES } from './classify';
+import { AgentReply, MAX_ERROR_BODY_BYTES, MAX_REPLY_BYTES } from './classify';
 
 export interface HttpDispatchRequest {
   url: URL;
@@ -22,8 +22,9 @@ const SOCKET_POOL = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, sche
 
 /**
  * Sends one request (a JSON POST, or a GET) to a pinned address and reads the reply within a
- * deadline, never more than MAX_REPLY_BYTES and never following a redirect. Resolves with what
- * happened; never rejects. Both protocols use it: http dispatch directly, A2A as the SDK's fetch.
+ * deadline, never more than MAX_REPLY_BYTES (of a non-2xx reply, whose body only explains the
+ * failure, MAX_ERROR_BODY_BYTES) and never following a redirect. Resolves with what happened;
+ * never rejects. Both protocols use it: http dispatch directly, A2A as the SDK's fetch.
  */
 @Injectable()
 export class HttpTransport implements OnApplicationShutdown {
@@ -41,8 +42,18 @@ export class HttpTransport implements OnApplicationShutdown {
         request.signal?.removeEventListener('abort', onAbort);
         resolve(reply);
       };
+      // A non-2xx reply whose body is being read: cut off (deadline, reset), it is still what the
+      // agent answered, with what arrived of its body.
+      let failing: { status: number; chunks: Buffer[] } | undefined;
+      const failed = (): AgentReply | undefined =>
+        failing && {
+          kind: 'response',
+          status: failing.status,
+          body: Buffer.concat(failing.chunks),
+          oversized: false,
+        };
       const timer = setTimeout(() => {
-        settle({ kind: 'timeout', timeoutMs: request.timeoutMs });
+        settle(failed() ?? { kind: 'timeout', timeoutMs: request.timeoutMs });
         controller.abort();
       }, request.timeoutMs);
       const onAbort = () => {
@@ -76,36 +87,39 @@ export class HttpTransport implements OnApplicationShutdown {
         },
         (response) => {
           const status = response.statusCode ?? 0;
-          if (status < 200 || status >= 300) {
-            // Only a 2xx body matters; dropping the socket is cheaper than draining a large error.
-            settle({ kind: 'response', status, body: Buffer.alloc(0), oversized: false });
-            outgoing.destroy();
-            return;
-          }
+          const success = status >= 200 && status < 300;
+          const limit = success ? MAX_REPLY_BYTES : MAX_ERROR_BODY_BYTES;
           const chunks: Buffer[] = [];
+          if (!success) failing = { status, chunks };
           let size = 0;
           response.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_REPLY_BYTES) {
-              settle({ kind: 'response', status, body: Buffer.alloc(0), oversized: true });
+            if (size + chunk.length > limit) {
+              if (success) {
+                settle({ kind: 'response', status, body: Buffer.alloc(0), oversized: true });
+              } else {
+                // The start of an error's body is all that is kept of it.
+                chunks.push(chunk.subarray(0, limit - size));
+                settle({ kind: 'response', status, body: Buffer.concat(chunks), oversized: false });
+              }
               outgoing.destroy();
               return;
             }
+            size += chunk.length;
             chunks.push(chunk);
           });
           response.on('end', () =>
             settle({ kind: 'response', status, body: Buffer.concat(chunks), oversized: false }),
           );
-          response.on('error', (error: NodeJS.ErrnoException) =>
-            settle({ kind: 'network', code: error.code, message: error.message }),
-          );
+          const cutOff = (error: { code?: string; message: string }) =>
+            settle(failed() ?? { kind: 'network', code: error.code, message: error.message });
+          response.on('error', (error: NodeJS.ErrnoException) => cutOff(error));
           response.on('aborted', () =>
-            settle({ kind: 'network', code: 'ECONNRESET', message: 'the reply was cut off' }),
+            cutOff({ code: 'ECONNRESET', message: 'the reply was cut off' }),
           );
         },
       );
       outgoing.on('error', (error: NodeJS.ErrnoException) =>
-        settle({ kind: 'network', code: error.code, message: error.message }),
+        settle(failed() ?? { kind: 'network', code: error.code, message: error.message }),
       );
       outgoing.end(body);
     });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DispatchTarget } from '../dispatch/dispatch-target';
 import { AgentSlots } from './agent-slots';
+import { Candidate } from './execution.records';
 import { ExecutionRepository } from './execution.repository';
 
 /** What a task asks of the agent that will run it. */
@@ -28,7 +28,7 @@ export class AgentRouter {
    * when no such agent is active, 'busy' when all their slots are taken. The slot is given back by
    * AgentSlots.release once the attempt is over (AgentSlots.repair catches one never given back).
    */
-  async claim(route: RouteRequest, attemptId: string): Promise<DispatchTarget | 'none' | 'busy'> {
+  async claim(route: RouteRequest, attemptId: string): Promise<Candidate | 'none' | 'busy'> {
     const candidates = await this.repository.candidates(
       route.ownerId,
       route.taskType,
@@ -36,13 +36,6 @@ export class AgentRouter {
     );
     if (candidates.length === 0) return 'none';
     const claimed = await this.slots.claim(candidates, attemptId);
-    const chosen = candidates.find((candidate) => candidate.id === claimed);
-    if (!chosen) return 'busy';
-    return {
-      id: chosen.id,
-      endpointUrl: chosen.endpointUrl,
-      protocol: chosen.protocol,
-      signingSecret: chosen.signingSecret,
-    };
+    return candidates.find((candidate) => candidate.id === claimed) ?? 'busy';
   }
 }

@@ -26,6 +26,9 @@ if best > 0 then redis.call('ZADD', KEYS[best], ARGV[2], ARGV[1]) end
 return best`;
 
 const KEY_SPACE = 'agent-slots:';
+/** Per agent, present while tasks may be waiting for it (markWaiting). */
+const WAITING_SPACE = 'agent-waiting:';
+const WAITING_MARK_S = 3600;
 
 interface SlotCommands {
   ymeraClaimAgentSlot(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
@@ -64,23 +67,82 @@ export class AgentSlots {
   }
 
   /**
-   * Gives the slot of `attemptId` back. Best effort, for every caller alike: a slot Redis could not
-   * be told about is given back by repair() once it is older than the grace period.
+   * Gives the slot of `attemptId` back, and answers whether tasks may be waiting for the agent
+   * (markWaiting). Best effort, for every caller alike: a slot Redis could not be told about is
+   * given back by repair() once it is older than the grace period (which then wakes every agent).
    */
-  async release(agentId: string, attemptId: string): Promise<void> {
-    await this.redis.zrem(KEY_SPACE + agentId, attemptId).catch((error: unknown) => {
+  async release(agentId: string, attemptId: string): Promise<boolean> {
+    try {
+      const replies = await this.redis
+        .multi()
+        .zrem(KEY_SPACE + agentId, attemptId)
+        .exists(WAITING_SPACE + agentId)
+        .exec();
+      const [error, waiting] = replies?.[1] ?? [null, 0];
+      if (error) throw error;
+      return Number(waiting) > 0;
+    } catch (error) {
       this.logger.warn({ err: error, agentId }, 'Could not give an agent slot back');
-    });
+      return false;
+    }
   }
 
-  /** Gives back the slots of attempts a dead worker left running, once a change closed them. */
-  async releaseAll(holders: SlotHolder[]): Promise<void> {
-    for (const { agentId, attemptId } of holders) await this.release(agentId, attemptId);
+  /**
+   * Marks that tasks may be waiting for these agents: the next slot one of them gives back makes
+   * its giver wake them (release). Set by a task that waits while they are full, and by a wake-up
+   * that left tasks waiting; the mark lapses after WAITING_MARK_S (the reconciler's wake-up of
+   * every agent covers a wait that long).
+   */
+  async markWaiting(agentIds: string[]): Promise<void> {
+    if (agentIds.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const agentId of agentIds)
+      pipeline.set(WAITING_SPACE + agentId, '1', 'EX', WAITING_MARK_S);
+    await pipeline.exec();
+  }
+
+  /**
+   * For a wake-up of the agent's waiting tasks: takes its waiting mark off (the wake-up puts it
+   * back if it leaves tasks waiting) and answers the slots taken, both at one instant.
+   */
+  async takeWaitingMark(agentId: string): Promise<number> {
+    const replies = await this.redis
+      .multi()
+      .del(WAITING_SPACE + agentId)
+      .zcard(KEY_SPACE + agentId)
+      .exec();
+    const [error, taken] = replies?.[1] ?? [null, 0];
+    if (error) throw error;
+    return Number(taken);
+  }
+
+  /**
+   * Gives back the slots of attempts a dead worker left running, once a change closed them; the
+   * agents tasks may be waiting for.
+   */
+  async releaseAll(holders: SlotHolder[]): Promise<string[]> {
+    const waitedFor: string[] = [];
+    for (const { agentId, attemptId } of holders) {
+      if (await this.release(agentId, attemptId)) waitedFor.push(agentId);
+    }
+    return waitedFor;
   }
 
   /** Slots taken on the agent right now. */
   taken(agentId: string): Promise<number> {
     return this.redis.zcard(KEY_SPACE + agentId);
+  }
+
+  /** The candidates that have a slot free right now, in one round trip. */
+  async withFreeSlots(candidates: SlotCandidate[]): Promise<SlotCandidate[]> {
+    if (candidates.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const candidate of candidates) pipeline.zcard(KEY_SPACE + candidate.id);
+    const replies = (await pipeline.exec()) ?? [];
+    return candidates.filter((candidate, i) => {
+      const [error, taken] = replies[i] ?? [null, 0];
+      return !error && Number(taken) < candidate.maxConcurrency;
+    });
   }
 
   /**

@@ -8,11 +8,13 @@ import { ExecutionRepository } from './execution.repository';
 import { TaskReconciler } from './task-reconciler.service';
 import { TaskRunner } from './task-runner.service';
 import { TasksProcessor } from './tasks.processor';
+import { WaitingTasks } from './waiting-tasks.service';
 
 /**
  * One attempt of a task, end to end: the processor takes the job, the runner routes it to an agent
  * (AgentRouter, AgentSlots), dispatches it and records the outcome (ExecutionRepository). Beside
- * it, the reconciler (no accepted task is ever lost) and the heartbeat sweeper. This is what a
+ * it, the tasks waiting for an agent (parked and woken), the reconciler (no accepted task is ever
+ * lost) and the heartbeat sweeper. This is what a
  * worker runs: AppModule imports it only where APP_ROLE runs workers (all, worker).
  */
 @Module({
@@ -25,6 +27,7 @@ import { TasksProcessor } from './tasks.processor';
     TasksProcessor,
     TaskReconciler,
     AgentHeartbeatSweeper,
+    WaitingTasks,
   ],
 })
 export class ExecutionModule {}

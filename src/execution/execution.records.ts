@@ -45,7 +45,13 @@ export interface RecordedAttempt {
   interrupted: SlotHolder[];
 }
 
-/** A pending or in_progress task the reconciler looks at. */
+/** A task parked to wait for an agent, or failed because its wait is over. */
+export interface ParkedTask extends RecordedAttempt {
+  /** Why it failed, when it did. */
+  error: string | null;
+}
+
+/** A pending or in_progress task the reconciler looks at, or one woken to be queued again. */
 export interface UnfinishedTask {
   id: string;
   ownerId: string;
@@ -55,6 +61,7 @@ export interface UnfinishedTask {
   attempts: number;
   maxAttempts: number;
   timeoutMs: number | null;
+  jobGeneration: number;
   updatedAt: Date;
 }
 
@@ -86,6 +93,10 @@ export interface TaskChangeRow {
   interrupted_attempts: SlotHolder[];
 }
 
+export interface ParkRow extends TaskChangeRow {
+  error_message: string | null;
+}
+
 export interface UnfinishedRow {
   id: string;
   owner_id: string;
@@ -95,7 +106,15 @@ export interface UnfinishedRow {
   attempts: number;
   max_attempts: number;
   timeout_ms: number | null;
+  job_generation: number;
   updated_at: Date;
+}
+
+/** What WAKE_TASKS answers: the agent's free slots (null: not active) and the tasks woken. */
+export interface WakeRow {
+  free: number | null;
+  /** JSON: timestamps as text. */
+  tasks: (Omit<UnfinishedRow, 'updated_at'> & { updated_at: string })[];
 }
 
 export interface CandidateRow {
@@ -120,6 +139,7 @@ export function unfinished(row: UnfinishedRow): UnfinishedTask {
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     timeoutMs: row.timeout_ms,
+    jobGeneration: row.job_generation,
     updatedAt: row.updated_at,
   };
 }

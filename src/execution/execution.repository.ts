@@ -6,6 +6,8 @@ import {
   BacklogPosition,
   Candidate,
   CandidateRow,
+  ParkedTask,
+  ParkRow,
   recorded,
   RecordedAttempt,
   RunningAttempt,
@@ -16,22 +18,30 @@ import {
   unfinished,
   UnfinishedRow,
   UnfinishedTask,
+  WakeRow,
 } from './execution.records';
 import {
+  AGENTS_WITH_WAITING_TASKS,
   CANDIDATES,
   EXPIRE_HEARTBEATS,
+  EXPIRE_WAITING_TASKS,
   FAIL_EXHAUSTED,
   FINISH_ATTEMPT,
   INTERRUPT_TASK,
-  RECORD_UNROUTED,
+  PARK_TASK,
   RUNNING_ATTEMPTS,
   START_ATTEMPT,
   ABANDONED_TASKS,
   QUIET_PENDING_TASKS,
+  WAKE_TASKS,
 } from './execution.sql';
 
-/** Longest error text stored per attempt and task (agents' messages are not ours to trust). */
-const MAX_ERROR_LENGTH = 1000;
+/**
+ * Longest error text stored per attempt and task (agents' messages are not ours to trust): the
+ * agent's own message (at most 1,000 characters, MAX_AGENT_MESSAGE_CHARS) after what Ymera says
+ * of it ("the agent answered HTTP 422: ").
+ */
+const MAX_ERROR_LENGTH = 1100;
 
 export const INTERRUPTED =
   'interrupted: the worker stopped (crashed, was killed or lost its lock) before the agent answered';
@@ -52,18 +62,21 @@ export class ExecutionRepository {
   /**
    * Marks the task in_progress on `agentId` and opens attempt number attempts + 1 with the id
    * `attemptId` (which holds the agent slot claimed for it), closing any attempt a dead worker left
-   * running. Null when the task is finished or cancelled.
+   * running. Null when the task is finished or cancelled, or when `jobGeneration` is no longer
+   * the task's (another job runs it).
    */
   async start(
     taskId: string,
     agentId: string,
     attemptId: string,
+    jobGeneration: number,
   ): Promise<{ started: StartedAttempt; interrupted: SlotHolder[] } | null> {
     const [row] = await preparedQuery<StartRow>(this.dataSource, START_ATTEMPT, [
       taskId,
       agentId,
       INTERRUPTED,
       attemptId,
+      jobGeneration,
     ]);
     if (!row) return null;
     return {
@@ -81,16 +94,64 @@ export class ExecutionRepository {
   }
 
   /**
-   * Records an attempt that found no agent to run on (a retryable failure): the task goes back to
-   * pending, or to failed when that was its last attempt. Null when the task is already over.
+   * No agent can take the task now: it waits for one (status pending, no attempt spent), or fails
+   * when its wait's deadline (`defaultBoundMs` after it started waiting, unless the task gives its
+   * own) has passed. Null when the task is finished or cancelled, or `jobGeneration` is stale.
    */
-  async recordUnrouted(taskId: string, error: string): Promise<RecordedAttempt | null> {
-    const [row] = await preparedQuery<TaskChangeRow>(this.dataSource, RECORD_UNROUTED, [
+  async park(
+    taskId: string,
+    jobGeneration: number,
+    defaultBoundMs: number,
+  ): Promise<ParkedTask | null> {
+    const [row] = await preparedQuery<ParkRow>(this.dataSource, PARK_TASK, [
       taskId,
-      bounded(error),
+      jobGeneration,
+      defaultBoundMs,
       INTERRUPTED,
     ]);
-    return row ? recorded(row) : null;
+    if (!row) return null;
+    return { ...recorded(row), error: row.status === 'failed' ? row.error_message : null };
+  }
+
+  /**
+   * Ends the wait of up to `limit` tasks `agentId` may run, most urgent first, as many as it has
+   * free slots (`taken` of them are taken): each gets a new job generation, to be queued with it,
+   * in this order. `free` is null when the agent is not active.
+   */
+  async wake(
+    agentId: string,
+    taken: number,
+    limit: number,
+  ): Promise<{ free: number | null; tasks: UnfinishedTask[] }> {
+    const [row] = await preparedQuery<WakeRow>(this.dataSource, WAKE_TASKS, [
+      agentId,
+      taken,
+      limit,
+    ]);
+    return {
+      free: row.free,
+      tasks: row.tasks.map((task) =>
+        unfinished({ ...task, updated_at: new Date(task.updated_at) }),
+      ),
+    };
+  }
+
+  /** Active agents that some waiting task could run on. */
+  async agentsWithWaitingTasks(): Promise<string[]> {
+    const rows = await this.dataSource.query<{ id: string }[]>(AGENTS_WITH_WAITING_TASKS);
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Fails up to `limit` waiting tasks whose wait's deadline passed; their task types, one per
+   * task failed.
+   */
+  async expireWaiting(defaultBoundMs: number, limit: number): Promise<string[]> {
+    const rows = await this.dataSource.query<{ task_type: string }[]>(EXPIRE_WAITING_TASKS, [
+      defaultBoundMs,
+      limit,
+    ]);
+    return rows.map((row) => row.task_type);
   }
 
   /**

@@ -46,14 +46,18 @@ const AUDIT_FINISHED = `audit AS (
     FROM task WHERE status IN ('completed', 'failed')`)}
 )`;
 
-/** $1 task, $2 agent, $3 interruption message, $4 the new attempt's id (its agent slot's holder). */
+/**
+ * $1 task, $2 agent, $3 interruption message, $4 the new attempt's id (its agent slot's holder),
+ * $5 the job's generation (a job of an older one runs nothing). Ends any wait for an agent.
+ */
 export const START_ATTEMPT = {
   name: 'ymera_task_start_attempt',
   text: `WITH task AS (
     UPDATE tasks
        SET status = 'in_progress', agent_id = $2, attempts = attempts + 1,
-           started_at = COALESCE(started_at, now()), updated_at = now()
-     WHERE id = $1 AND status IN ('pending', 'in_progress')
+           started_at = COALESCE(started_at, now()), updated_at = now(),
+           waiting_since = NULL, schedule_deadline = NULL
+     WHERE id = $1 AND status IN ('pending', 'in_progress') AND job_generation = $5
     RETURNING id, name, task_type, parameters, priority, timeout_ms, attempts, max_attempts
   ), ${closeInterrupted(3)},
   attempt AS (
@@ -65,24 +69,124 @@ export const START_ATTEMPT = {
     FROM task`,
 };
 
-/** $1 task, $2 error, $3 interruption message. */
-export const RECORD_UNROUTED = {
-  name: 'ymera_task_record_unrouted',
-  text: `WITH task AS (
-    UPDATE tasks
-       SET attempts = attempts + 1,
-           status = CASE WHEN attempts + 1 >= max_attempts THEN 'failed' ELSE 'pending' END,
-           completed_at = CASE WHEN attempts + 1 >= max_attempts THEN now() END,
-           error_message = $2, updated_at = now()
-     WHERE id = $1 AND status IN ('pending', 'in_progress')
-    RETURNING id, status, owner_id, attempts, error_message
-  ), ${closeInterrupted(3)}, ${AUDIT_FINISHED},
-  attempt AS (
-    INSERT INTO task_attempts (task_id, number, agent_id, finished_at, outcome, error)
-    SELECT id, attempts, NULL, now(), 'retryable_error', $2 FROM task
-  )
-  SELECT task.status, task.attempts, ${INTERRUPTED_ATTEMPTS} FROM task`,
+/**
+ * Why a waiting task failed, naming what it waited for, over a tasks row `t` and its wait's bound
+ * in milliseconds (SQL expression `timeoutMs`).
+ */
+function neverAvailable(timeoutMs: string): string {
+  return `CASE WHEN t.requested_agent_id IS NOT NULL
+    THEN format('agent %s did not become available within %s ms', t.requested_agent_id, ${timeoutMs})
+    ELSE format('no agent with capability "%s" became available within %s ms', t.task_type, ${timeoutMs})
+  END`;
+}
+
+/** A task's bound on one wait for an agent: its scheduleTimeoutMs, or $param (the default). */
+const WAIT_BOUND = (param: number) => `COALESCE(t.schedule_timeout_ms, $${param})`;
+
+/**
+ * The claim found no agent for the task: it waits (parked), spending no attempt, until an agent
+ * may take it (WaitingTasks wakes it) or its wait's deadline passes. Past the deadline already
+ * (a task woken that found no agent again), it fails naming what it waited for. A stalled job's
+ * task (in_progress, its worker died) has the attempt left open closed as interrupted first, and
+ * fails when that was its last. $1 task, $2 the job's generation, $3 the default wait bound (ms),
+ * $4 interruption message.
+ */
+export const PARK_TASK = {
+  name: 'ymera_task_park',
+  text: `WITH current AS (
+    SELECT t.id,
+           CASE WHEN t.status = 'in_progress' AND t.attempts >= t.max_attempts THEN $4
+                WHEN t.schedule_deadline <= now() THEN ${neverAvailable(WAIT_BOUND(3))}
+           END AS failure,
+           COALESCE(t.schedule_deadline,
+                    now() + ${WAIT_BOUND(3)} * interval '1 millisecond') AS deadline
+      FROM tasks t
+     WHERE t.id = $1 AND t.status IN ('pending', 'in_progress') AND t.job_generation = $2
+       FOR UPDATE
+  ), task AS (
+    UPDATE tasks t
+       SET status = CASE WHEN c.failure IS NULL THEN 'pending' ELSE 'failed' END,
+           waiting_since = CASE WHEN c.failure IS NULL THEN COALESCE(t.waiting_since, now()) END,
+           schedule_deadline = CASE WHEN c.failure IS NULL THEN c.deadline END,
+           error_message = COALESCE(c.failure, t.error_message),
+           completed_at = CASE WHEN c.failure IS NULL THEN NULL ELSE now() END,
+           updated_at = now()
+      FROM current c
+     WHERE t.id = c.id
+    RETURNING t.id, t.status, t.owner_id, t.attempts, t.error_message
+  ), ${closeInterrupted(4)}, ${AUDIT_FINISHED}
+  SELECT task.status, task.attempts, task.error_message, ${INTERRUPTED_ATTEMPTS} FROM task`,
 };
+
+/** What a woken task's job is queued with. */
+const QUEUEABLE_COLUMNS = `id, owner_id, task_type, requested_agent_id, priority, attempts,
+  max_attempts, timeout_ms, job_generation, updated_at`;
+
+/**
+ * An agent may take work: the tasks waiting for it (its owner's, naming it or of a type among its
+ * capabilities), most urgent first (critical to low, then oldest), as many as it has free slots
+ * (at most $3), stop waiting and get a job generation of their own; prepared. SKIP LOCKED: two
+ * workers waking for the same agent never take the same task. One row: the agent's free slots
+ * (null when it is not active) and the tasks woken (JSON). $1 agent, $2 its slots taken now,
+ * $3 most tasks to wake.
+ */
+export const WAKE_TASKS = {
+  name: 'ymera_tasks_wake',
+  text: `WITH agent AS (
+    SELECT id, owner_id, capabilities, GREATEST(max_concurrency - $2, 0) AS free
+      FROM agents WHERE id = $1 AND status = 'active'
+  ), woken AS (
+    SELECT t.id AS woken_id
+      FROM tasks t, agent a
+     WHERE t.waiting_since IS NOT NULL AND t.status = 'pending' AND t.owner_id = a.owner_id
+       AND (t.requested_agent_id = a.id
+            OR (t.requested_agent_id IS NULL AND t.task_type = ANY (a.capabilities)))
+     ORDER BY array_position(ARRAY['critical', 'high', 'normal', 'low'], t.priority),
+              t.created_at, t.id
+     LIMIT LEAST(COALESCE((SELECT free FROM agent), 0), $3)
+       FOR UPDATE OF t SKIP LOCKED
+  ), task AS (
+    UPDATE tasks t
+       SET waiting_since = NULL, job_generation = t.job_generation + 1, updated_at = now()
+      FROM woken
+     WHERE t.id = woken.woken_id
+    RETURNING ${QUEUEABLE_COLUMNS}, created_at
+  )
+  SELECT (SELECT free FROM agent) AS free,
+         COALESCE((SELECT json_agg(task ORDER BY
+                     array_position(ARRAY['critical', 'high', 'normal', 'low'], task.priority),
+                     task.created_at, task.id)
+                     FROM task), '[]') AS tasks`,
+};
+
+/**
+ * Active agents some waiting task could run on: what a wake-up of everything looks at (after the
+ * notifications may have been missed, or slots were set right).
+ */
+export const AGENTS_WITH_WAITING_TASKS = `SELECT a.id FROM agents a
+ WHERE a.status = 'active' AND EXISTS (
+   SELECT 1 FROM tasks t
+    WHERE t.waiting_since IS NOT NULL AND t.status = 'pending' AND t.owner_id = a.owner_id
+      AND (t.requested_agent_id = a.id
+           OR (t.requested_agent_id IS NULL AND t.task_type = ANY (a.capabilities))))`;
+
+/**
+ * Fails the waiting tasks whose wait's deadline passed (at most $2, earliest first), naming what
+ * each waited for, with their task.fail records. $1 the default wait bound (ms), $2 limit.
+ */
+export const EXPIRE_WAITING_TASKS = `WITH task AS (
+    UPDATE tasks t
+       SET status = 'failed', error_message = ${neverAvailable(WAIT_BOUND(1))},
+           waiting_since = NULL, schedule_deadline = NULL, completed_at = now(), updated_at = now()
+     WHERE t.id IN (SELECT id FROM tasks
+                     WHERE waiting_since IS NOT NULL AND schedule_deadline <= now()
+                       AND status = 'pending'
+                     ORDER BY schedule_deadline
+                     LIMIT $2
+                       FOR UPDATE SKIP LOCKED)
+    RETURNING t.id, t.status, t.owner_id, t.attempts, t.error_message, t.task_type
+  ), ${AUDIT_FINISHED}
+  SELECT task_type FROM task`;
 
 /**
  * $1 task, $2 attempt, $3 outcome, $4 HTTP status, $5 error, $6 result (JSON text). When the
@@ -142,19 +246,21 @@ export const FAIL_EXHAUSTED = {
   SELECT task.status, task.attempts, '[]'::json AS interrupted_attempts FROM task`,
 };
 
-/** $1 quiet period (ms), $2 and $3 the position to continue after (or nulls), $4 limit. */
-export const QUIET_PENDING_TASKS = `SELECT id, owner_id, task_type, requested_agent_id, priority,
-       attempts, max_attempts, timeout_ms, updated_at
+/**
+ * Pending tasks that are not waiting for an agent (those have no job on purpose), unchanged for
+ * the quiet period. $1 quiet period (ms), $2 and $3 the position to continue after (or nulls),
+ * $4 limit.
+ */
+export const QUIET_PENDING_TASKS = `SELECT ${QUEUEABLE_COLUMNS}
   FROM tasks
- WHERE status = 'pending'
+ WHERE status = 'pending' AND waiting_since IS NULL
    AND updated_at < now() - $1 * interval '1 millisecond'
    AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2, $3::uuid))
  ORDER BY updated_at, id
  LIMIT $4`;
 
 /** $1 default timeout (ms), $2 grace (ms), $3 limit. */
-export const ABANDONED_TASKS = `SELECT id, owner_id, task_type, requested_agent_id, priority,
-       attempts, max_attempts, timeout_ms, updated_at
+export const ABANDONED_TASKS = `SELECT ${QUEUEABLE_COLUMNS}
   FROM tasks
  WHERE status = 'in_progress'
    AND updated_at < now() - (COALESCE(timeout_ms, $1) + $2) * interval '1 millisecond'

@@ -11,6 +11,7 @@ import { TaskQueue } from '../queue/task-queue.service';
 import { AgentSlots } from './agent-slots';
 import { BacklogPosition } from './execution.records';
 import { ExecutionRepository } from './execution.repository';
+import { WaitingTasks } from './waiting-tasks.service';
 
 /** Any fixed number: one reconciler at a time across every process sharing the database. */
 const RECONCILER_LOCK_ID = 0x796d7274; // "ymrt"
@@ -27,6 +28,8 @@ export interface ReconcileReport {
   requeued: number;
   interrupted: number;
   failed: number;
+  /** Tasks that waited for an agent past their deadline, failed. */
+  expired: number;
   /** Agent slots given back that no running attempt held, and slots of running attempts restored. */
   slotsFreed: number;
   slotsRestored: number;
@@ -46,7 +49,11 @@ async function inChunks<T>(items: T[], work: (item: T) => Promise<void>): Promis
  * - an in_progress task whose attempt outlived its timeout and whose job is gone is taken back: the
  *   attempt is closed as interrupted, the agent slot given back, and the task queued again.
  * - agent slots (AgentSlots) agree with the running attempts again: a slot no running attempt holds
- *   (its process died before giving it back) is given back, one Redis lost is restored.
+ *   (its process died before giving it back) is given back, one Redis lost is restored;
+ * - tasks waiting for an agent past their wait's deadline fail (one statement for all of them), and
+ *   every agent some waiting task could run on is woken (WaitingTasks), for whatever a lost
+ *   notification or a failed wake-up left waiting. Waiting tasks themselves are not looked at:
+ *   they have no job on purpose.
  * A worker killed mid-dispatch whose job still exists is Bull's stalled-job check's business: the job
  * runs again and that run closes the interrupted attempt (ExecutionRepository.start).
  * Re-queueing is idempotent (job id = task id) and a PostgreSQL advisory lock keeps concurrent
@@ -65,6 +72,7 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
     private readonly repository: ExecutionRepository,
     private readonly slots: AgentSlots,
     private readonly metrics: MetricsService,
+    private readonly waiting: WaitingTasks,
   ) {
     this.periodic = new Periodic(
       () =>
@@ -94,6 +102,7 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
       requeued: 0,
       interrupted: 0,
       failed: 0,
+      expired: 0,
       slotsFreed: 0,
       slotsRestored: 0,
     };
@@ -101,7 +110,14 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
       await this.requeueOrphans(report);
       await this.recoverAbandoned(report);
       await this.repairSlots(report);
+      report.expired = await this.waiting.expireOverdue();
+      await this.waiting.wakeAll();
     });
+    if (report.expired > 0) {
+      this.logger.log(
+        `Failed ${report.expired} task(s) that waited for an agent past their deadline`,
+      );
+    }
     if (
       report.requeued ||
       report.interrupted ||
@@ -124,7 +140,7 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
     const last = rows[rows.length - 1];
     this.pendingCursor = rows.length === BATCH_SIZE ? { at: last.updatedAt, id: last.id } : null;
     await inChunks(rows, async (row) => {
-      if ((await this.queue.presence(row.id)) !== 'missing') return;
+      if ((await this.queue.presence(row)) !== 'missing') return;
       if (row.attempts >= row.maxAttempts) {
         if (await this.repository.failExhausted(row.id)) {
           report.failed += 1;
@@ -149,10 +165,12 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
     await inChunks(rows, async (row) => {
       // A job that is queued or stalled runs again and closes the attempt itself; a running one
       // belongs to a live worker.
-      if ((await this.queue.presence(row.id)) !== 'missing') return;
+      if ((await this.queue.presence(row)) !== 'missing') return;
       const recorded = await this.repository.interrupt(row.id);
       if (!recorded) return;
-      await this.slots.releaseAll(recorded.interrupted);
+      for (const agentId of await this.slots.releaseAll(recorded.interrupted)) {
+        void this.waiting.agentMayTakeWork(agentId);
+      }
       report.interrupted += 1;
       if (recorded.status === 'failed') {
         report.failed += 1;

@@ -6,30 +6,14 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
 import { DispatchOutcome, retryable } from '../dispatch/classify';
-import { DispatchTarget } from '../dispatch/dispatch-target';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RetryableAttemptError, TaskJobData } from '../queue/tasks.queue';
-import { AgentRouter } from './agent-router';
+import { AgentRouter, RouteRequest } from './agent-router';
 import { AgentSlots } from './agent-slots';
-import { RecordedAttempt } from './execution.records';
+import { Candidate, RecordedAttempt, SlotHolder } from './execution.records';
 import { ExecutionRepository } from './execution.repository';
-
-/** While no capable agent can be claimed, claims are retried this often (doubling up to the cap). */
-const CLAIM_RETRY_FIRST_MS = 2;
-const CLAIM_RETRY_MAX_MS = 1000;
-
-/** Why a task found no agent, in words its owner can act on. */
-export function unroutedMessage(data: TaskJobData, reason: 'none' | 'busy'): string {
-  if (data.requestedAgentId) {
-    return reason === 'none'
-      ? `agent ${data.requestedAgentId} is not one of your active agents`
-      : `agent ${data.requestedAgentId} stayed busy (all its slots taken) for the whole attempt`;
-  }
-  return reason === 'none'
-    ? `no active agent with capability "${data.taskType}"`
-    : `every active agent with capability "${data.taskType}" stayed busy for the whole attempt`;
-}
+import { WaitingTasks } from './waiting-tasks.service';
 
 /** Thrown for a failure that ends the task: the job is discarded and fails at once. */
 class FinalAttemptError extends Error {
@@ -39,7 +23,8 @@ class FinalAttemptError extends Error {
 /**
  * Runs one attempt of a task: claims an agent, marks the task in_progress, dispatches, records
  * the outcome and gives the agent's slot back. Throws a RetryableAttemptError to make Bull retry
- * with backoff; discards the job when the task has failed for good.
+ * with backoff; discards the job when the task has failed for good. When no agent can take the
+ * task now, that is no attempt: the task waits for one (WaitingTasks) and the job ends.
  */
 @Injectable()
 export class TaskRunner {
@@ -55,6 +40,7 @@ export class TaskRunner {
     private readonly dispatcher: DispatchService,
     private readonly repository: ExecutionRepository,
     private readonly metrics: MetricsService,
+    private readonly waiting: WaitingTasks,
   ) {
     // Every in-flight dispatch listens to this one signal.
     setMaxListeners(0, this.stopping.signal);
@@ -85,36 +71,31 @@ export class TaskRunner {
   private async attempt(job: Job<TaskJobData>): Promise<void> {
     const data = job.data;
     const timeoutMs = data.timeoutMs ?? this.config.tasks.dispatchTimeoutMs;
+    // Jobs queued before generations existed carry none: theirs is the first.
+    const generation = data.jobGeneration ?? 0;
+    const route: RouteRequest = {
+      ownerId: data.ownerId,
+      taskType: data.taskType,
+      requestedAgentId: data.requestedAgentId,
+    };
     // The attempt's id is chosen here: it holds the agent slot from the claim on.
     const attemptId = randomUUID();
-    const target = await this.claim(data, attemptId, timeoutMs);
-    if (target === 'stopping') {
-      // Not an attempt: the job goes back to Bull for another worker.
-      throw new RetryableAttemptError('the worker shut down while waiting for a free agent', 1);
-    }
-    if (typeof target === 'string') {
-      const error = unroutedMessage(data, target);
-      const recorded = await this.repository.recordUnrouted(data.taskId, error);
-      if (!recorded) return; // cancelled or finished meanwhile
-      await this.slots.releaseAll(recorded.interrupted);
-      this.count(recorded, data);
-      this.settle(job, recorded, error);
-      return;
-    }
+    const target = await this.router.claim(route, attemptId);
+    if (target === 'none' || target === 'busy') return this.park(job, route, generation);
 
     let opened;
     try {
-      opened = await this.repository.start(data.taskId, target.id, attemptId);
+      opened = await this.repository.start(data.taskId, target.id, attemptId, generation);
     } catch (error) {
-      await this.slots.release(target.id, attemptId);
+      await this.release(target, attemptId);
       throw error;
     }
     if (!opened) {
-      // Cancelled or finished since the job was queued: nothing to send.
-      await this.slots.release(target.id, attemptId);
+      // Cancelled or finished since the job was queued, or queued again since: nothing to send.
+      await this.release(target, attemptId);
       return;
     }
-    await this.slots.releaseAll(opened.interrupted);
+    await this.releaseAll(opened.interrupted);
     const { started } = opened;
 
     let outcome: DispatchOutcome;
@@ -146,9 +127,50 @@ export class TaskRunner {
       error: outcome.outcome === 'succeeded' ? null : outcome.error,
       result: outcome.outcome === 'succeeded' ? outcome.result : undefined,
     });
-    await this.slots.release(target.id, attemptId);
+    await this.release(target, attemptId);
     this.count(recorded, data);
     if (outcome.outcome !== 'succeeded') this.settle(job, recorded, outcome.error);
+  }
+
+  /**
+   * No agent can take the task now. Not an attempt: the task waits for one in PostgreSQL and this
+   * job ends, leaving nothing behind in Redis (the task is queued again, with a job of its own,
+   * when it is woken). Past its wait's deadline the task fails instead, naming what it waited for.
+   */
+  private async park(
+    job: Job<TaskJobData>,
+    route: RouteRequest,
+    generation: number,
+  ): Promise<void> {
+    const parked = await this.repository.park(
+      job.data.taskId,
+      generation,
+      this.config.tasks.scheduleTimeoutMs,
+    );
+    if (!parked) return; // cancelled, finished, or queued again since
+    await this.releaseAll(parked.interrupted);
+    if (parked.status === 'failed') {
+      this.count(parked, job.data);
+      this.settle(job, parked, parked.error ?? 'no agent became available');
+      return;
+    }
+    // Bull reads it when the job completes, once this returns: a waiting task has no job.
+    job.opts.removeOnComplete = true;
+    await this.waiting.afterParking(route);
+  }
+
+  /** Gives a slot back; when tasks may be waiting for its agent, they may go now. */
+  private async release(target: Candidate, attemptId: string): Promise<void> {
+    if (await this.slots.release(target.id, attemptId)) {
+      void this.waiting.agentMayTakeWork(target.id);
+    }
+  }
+
+  /** Gives back the slots of attempts a dead worker left running: their agents may take work. */
+  private async releaseAll(holders: SlotHolder[]): Promise<void> {
+    for (const agentId of await this.slots.releaseAll(holders)) {
+      void this.waiting.agentMayTakeWork(agentId);
+    }
   }
 
   private count(recorded: RecordedAttempt, data: TaskJobData): void {
@@ -165,32 +187,5 @@ export class TaskRunner {
       throw new FinalAttemptError(error);
     }
     // Otherwise someone else moved the task on (cancelled, completed by a takeover): done here.
-  }
-
-  /**
-   * A slot for `attemptId` on the named agent, or on the least-loaded capable one. While capable
-   * agents exist but all their slots are taken, retries with a short doubling delay within the
-   * attempt's time rather than burning an attempt.
-   */
-  private async claim(
-    data: TaskJobData,
-    attemptId: string,
-    waitMs: number,
-  ): Promise<DispatchTarget | 'none' | 'busy' | 'stopping'> {
-    const route = {
-      ownerId: data.ownerId,
-      taskType: data.taskType,
-      requestedAgentId: data.requestedAgentId,
-    };
-    const deadline = Date.now() + waitMs;
-    let delay = CLAIM_RETRY_FIRST_MS;
-    for (;;) {
-      const target = await this.router.claim(route, attemptId);
-      if (target !== 'busy') return target;
-      if (this.stopping.signal.aborted) return 'stopping';
-      if (Date.now() + delay > deadline) return 'busy';
-      await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, CLAIM_RETRY_MAX_MS);
-    }
   }
 }

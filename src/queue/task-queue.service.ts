@@ -4,11 +4,14 @@ import type { Queue } from 'bull';
 import { withDeadline } from '../common/async/deadline';
 import { AppConfig } from '../config/app-config';
 import { boundQueueClose } from './bounded-close';
-import { QueueableTask, QueueName, QUEUES, TaskJobData } from './tasks.queue';
+import { QueueableTask, QueueName, QUEUES, TaskJobData, taskJobId } from './tasks.queue';
 
 const REDIS_DEADLINE_MS = 2000;
 
-export type EnqueueableTask = QueueableTask & Omit<TaskJobData, 'taskId'>;
+export type EnqueueableTask = QueueableTask & Omit<TaskJobData, 'taskId' | 'jobGeneration'>;
+
+/** What names a task's current job. */
+export type TaskJobRef = Pick<QueueableTask, 'id' | 'jobGeneration'>;
 
 /** Where a task's job is, as far as the reconciler is concerned. */
 export type JobPresence =
@@ -34,6 +37,7 @@ function taskJobData(task: EnqueueableTask): TaskJobData {
     taskType: task.taskType,
     requestedAgentId: task.requestedAgentId,
     timeoutMs: task.timeoutMs,
+    jobGeneration: task.jobGeneration,
   };
 }
 
@@ -51,8 +55,9 @@ export class TaskQueue {
   }
 
   /**
-   * Adds the task's job (a no-op when it exists: the job id is the task id). False when Redis could
-   * not take it; the task row is committed already and the reconciler will queue it later.
+   * Adds the task's job (a no-op when it exists: the job id is the task id and generation). False
+   * when Redis could not take it; the task row is committed already and the reconciler will queue
+   * it later.
    */
   async enqueue(task: EnqueueableTask): Promise<boolean> {
     try {
@@ -72,19 +77,20 @@ export class TaskQueue {
 
   /** Replaces a job that will never run (failed, completed, half-flushed) with a fresh one. */
   async requeue(task: EnqueueableTask): Promise<boolean> {
-    const job = await inTime(this.queue.getJob(task.id), 'getJob');
+    const job = await inTime(this.queue.getJob(taskJobId(task)), 'getJob');
     if (job) await inTime(job.remove(), 'remove');
     return this.enqueue(task);
   }
 
-  async presence(taskId: string): Promise<JobPresence> {
-    const job = await inTime(this.queue.getJob(taskId), 'getJob');
+  async presence(task: TaskJobRef): Promise<JobPresence> {
+    const jobId = taskJobId(task);
+    const job = await inTime(this.queue.getJob(jobId), 'getJob');
     if (!job) return 'missing';
     const state = await inTime(job.getState(), 'getState');
     if (state === 'waiting' || state === 'delayed' || state === 'paused') return 'queued';
     if (state === 'active') {
       const locked = await inTime(
-        this.queue.client.exists(`${this.queue.toKey(taskId)}:lock`),
+        this.queue.client.exists(`${this.queue.toKey(jobId)}:lock`),
         'lock check',
       );
       return locked ? 'running' : 'stalled';
@@ -93,9 +99,10 @@ export class TaskQueue {
   }
 
   /** Takes a cancelled task's job out of the queue unless a worker holds it (best effort). */
-  async discard(taskId: string): Promise<void> {
+  async discard(task: TaskJobRef): Promise<void> {
+    const taskId = task.id;
     try {
-      const job = await inTime(this.queue.getJob(taskId), 'getJob');
+      const job = await inTime(this.queue.getJob(taskJobId(task)), 'getJob');
       if (job && !(await inTime(job.isActive(), 'isActive'))) {
         await inTime(job.remove(), 'remove');
       }

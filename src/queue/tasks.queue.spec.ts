@@ -6,6 +6,7 @@ import {
   QueueName,
   QUEUES,
   RetryableAttemptError,
+  taskJobId,
 } from './tasks.queue';
 
 const config: AppConfig = loadConfig({
@@ -35,6 +36,7 @@ describe('tasks queue', () => {
         priority: 'critical',
         attempts: 0,
         maxAttempts: 5,
+        jobGeneration: 0,
       },
       config,
     );
@@ -49,9 +51,21 @@ describe('tasks queue', () => {
   });
 
   it('gives a re-queued task only the attempts it has left, and at least one', () => {
-    const task = { id: 'x', priority: 'low' as const, maxAttempts: 5 };
+    const task = { id: 'x', priority: 'low' as const, maxAttempts: 5, jobGeneration: 0 };
     expect(definition.jobOptions({ ...task, attempts: 2 }, config).attempts).toBe(3);
     expect(definition.jobOptions({ ...task, attempts: 5 }, config).attempts).toBe(1);
+  });
+
+  it('names the first job of a task by the task, each later generation after it', () => {
+    const id = 'f5f6c1de-6a55-4b8e-a1b6-0c7f0b3e1a11';
+    expect(taskJobId({ id, jobGeneration: 0 })).toBe(id);
+    expect(taskJobId({ id, jobGeneration: 2 })).toBe(`${id}.2`);
+    expect(
+      definition.jobOptions(
+        { id, priority: 'low', attempts: 1, maxAttempts: 3, jobGeneration: 2 },
+        config,
+      ).jobId,
+    ).toBe(`${id}.2`);
   });
 
   it('ranks priorities from critical (1, first) to low', () => {

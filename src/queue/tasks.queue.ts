@@ -14,6 +14,12 @@ export interface TaskJobData {
   requestedAgentId: string | null;
   /** The task's per-attempt timeout; the configured default when null. */
   timeoutMs: number | null;
+  /**
+   * The task's job generation when the job was added: a job whose generation is no longer the
+   * task's (the task waited for an agent and was queued again since) runs nothing. Jobs added
+   * before generations existed carry none, which is 0.
+   */
+  jobGeneration?: number;
 }
 
 /** The task fields job options are derived from. */
@@ -22,6 +28,16 @@ export interface QueueableTask {
   priority: TaskPriority;
   attempts: number;
   maxAttempts: number;
+  jobGeneration: number;
+}
+
+/**
+ * The id of a task's job: the task id for its first job, `<task id>.<generation>` for the job that
+ * queues it again after each wait for an agent. A task has one live job; adding the same
+ * generation twice (API and reconciler) is a no-op.
+ */
+export function taskJobId(task: Pick<QueueableTask, 'id' | 'jobGeneration'>): string {
+  return task.jobGeneration === 0 ? task.id : `${task.id}.${task.jobGeneration}`;
 }
 
 /** Bull: 1 is the highest priority. */
@@ -87,8 +103,8 @@ export const QUEUES: { [QueueName.Tasks]: QueueDefinition<QueueableTask> } = {
       backoffStrategies: { [DOUBLING_BACKOFF]: doublingBackoff },
     }),
     jobOptions: (task, config) => ({
-      // The job id is the task id: adding a task twice (API and reconciler) is a no-op.
-      jobId: task.id,
+      // One id per task and generation: adding a task twice (API and reconciler) is a no-op.
+      jobId: taskJobId(task),
       // Attempts already made (before a reconciler re-queue) count against the task's budget.
       attempts: Math.max(1, task.maxAttempts - task.attempts),
       backoff: {

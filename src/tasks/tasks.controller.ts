@@ -85,9 +85,11 @@ export class TasksController {
     description:
       'Stores the task, owned by the caller (any authenticated user), and queues it: a worker ' +
       'routes it to an active agent of the caller whose capabilities contain taskType (or to ' +
-      'agentId), dispatches it (docs/agent-protocol.md) and retries transient failures. Follow it ' +
-      'with GET /api/v1/tasks/{id}. With an Idempotency-Key, a retry answers 200 with the task ' +
-      'the first request created. Recorded as task.create.',
+      'agentId), dispatches it (docs/agent-protocol.md) and retries transient failures. While ' +
+      'no such agent is available the task stays pending, spending no attempt, for up to ' +
+      'scheduleTimeoutMs. An agentId that is not one of your agents is refused (400 ' +
+      'unknown-agent). Follow it with GET /api/v1/tasks/{id}. With an Idempotency-Key, a retry ' +
+      'answers 200 with the task the first request created. Recorded as task.create.',
   })
   @ApiBody({
     type: CreateTaskDto,

@@ -4,6 +4,7 @@ export enum TasksErrorCode {
   TaskNotFound = 'task-not-found',
   TaskAlreadyFinished = 'task-already-finished',
   InvalidIdempotencyKey = 'invalid-idempotency-key',
+  UnknownAgent = 'unknown-agent',
 }
 
 export const TASKS_PROBLEM_TYPES: ProblemTypes<TasksErrorCode> = {
@@ -21,6 +22,11 @@ export const TASKS_PROBLEM_TYPES: ProblemTypes<TasksErrorCode> = {
     status: 400,
     title: 'Invalid Idempotency-Key',
     meaning: 'The Idempotency-Key header is not 1 to 200 visible ASCII characters',
+  },
+  [TasksErrorCode.UnknownAgent]: {
+    status: 400,
+    title: 'Unknown agent',
+    meaning: 'The task names an agentId that is not one of your agents',
   },
 };
 

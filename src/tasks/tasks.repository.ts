@@ -18,7 +18,8 @@ const DEFAULT_MAX_ATTEMPTS = 3;
 
 const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, description, task_type,
   parameters, priority, status, result, error_message, attempts, max_attempts, timeout_ms,
-  idempotency_key, created_at, updated_at, started_at, completed_at`;
+  idempotency_key, schedule_timeout_ms, job_generation, created_at, updated_at, started_at,
+  completed_at`;
 
 /**
  * The task and its task.create record in one statement, prepared (see preparedQuery); columns
@@ -30,8 +31,8 @@ const INSERT_TASK = {
   name: 'ymera_task_insert',
   text: `WITH task AS (
     INSERT INTO tasks (owner_id, requested_agent_id, name, description, task_type, parameters,
-                       priority, max_attempts, timeout_ms, idempotency_key)
-    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)
+                       priority, max_attempts, timeout_ms, idempotency_key, schedule_timeout_ms)
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $15)
     ON CONFLICT (owner_id, idempotency_key) DO NOTHING
     RETURNING ${TASK_COLUMNS}
   ), audit AS (
@@ -78,13 +79,29 @@ export class TasksRepository {
       client.requestId,
       // How the caller authenticated, when with an API key (ClientContext.credential).
       JSON.stringify(client.credential ?? {}),
+      dto.scheduleTimeoutMs ?? null,
     ]);
     if (inserted) return { task: taskFromRow(inserted), created: true };
-    const [existing] = await this.dataSource.query<TaskRow[]>(
+    return { task: (await this.byIdempotencyKey(ownerId, idempotencyKey))!, created: false };
+  }
+
+  /** The task `ownerId` created with `key`, if any. */
+  async byIdempotencyKey(ownerId: string, key: string | null): Promise<Task | null> {
+    if (key === null) return null;
+    const [row] = await this.dataSource.query<TaskRow[]>(
       `SELECT ${TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND idempotency_key = $2`,
-      [ownerId, idempotencyKey],
+      [ownerId, key],
     );
-    return { task: taskFromRow(existing), created: false };
+    return row ? taskFromRow(row) : null;
+  }
+
+  /** Whether `agentId` is an agent of `ownerId` (in any state). */
+  async ownsAgent(ownerId: string, agentId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      'SELECT 1 FROM agents WHERE id = $1 AND owner_id = $2',
+      [agentId, ownerId],
+    );
+    return rows.length > 0;
   }
 
   /** The JSON of a Page<TaskDto> (see task-list.query.ts). */
@@ -109,10 +126,11 @@ export class TasksRepository {
       .find({ where: { taskId }, order: { number: 'ASC' } });
   }
 
-  /** Marks the task cancelled, in `manager`'s transaction. */
+  /** Marks the task cancelled (and no longer waiting for an agent), in `manager`'s transaction. */
   async cancel(manager: EntityManager, taskId: string): Promise<Task> {
     const [[row]] = await manager.query<[TaskRow[], number]>(
-      `UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now()
+      `UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now(),
+                        waiting_since = NULL, schedule_deadline = NULL
         WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
       [taskId],
     );

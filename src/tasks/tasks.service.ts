@@ -39,6 +39,15 @@ export class TasksService {
     idempotencyKey: string | null,
     client: ClientContext,
   ): Promise<CreatedTask> {
+    if (dto.agentId && !(await this.repository.ownsAgent(actor.id, dto.agentId))) {
+      // A retry of a request that created its task when the agent existed gets that task.
+      const earlier = await this.repository.byIdempotencyKey(actor.id, idempotencyKey);
+      if (earlier) return { task: TaskDto.from(earlier), created: false };
+      throw new TasksError(
+        TasksErrorCode.UnknownAgent,
+        `agentId ${dto.agentId} is not one of your agents (see GET /api/v1/agents).`,
+      );
+    }
     const { task, created } = await this.repository.insert(actor.id, dto, idempotencyKey, client);
     if (created) {
       this.metrics.taskCounted('created', task.taskType);
@@ -81,7 +90,7 @@ export class TasksService {
       return cancelled;
     });
     this.metrics.taskCounted('cancelled', task.taskType);
-    await this.queue.discard(task.id);
+    await this.queue.discard(task);
     return TaskDto.from(task);
   }
 

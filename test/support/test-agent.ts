@@ -18,6 +18,8 @@ import { RegisteredUser } from './factories';
  * - fail-transient-n: 503 for the first `n` attempts, then succeed
  * - always-down: 503 every time
  * - fail-permanent: `status` (default 422) every time
+ * - fail-problem: `status` (default 422) with a problem+json body whose detail is `detail`
+ * - fail-text: `status` (default 503) with the text/plain body `text`
  * - hang: never answers (until the connection is dropped)
  * - hang-first: the first attempt never answers, later ones succeed
  * - slow: answers after `ms` milliseconds
@@ -30,6 +32,8 @@ export type Behaviour =
   | 'fail-transient-n'
   | 'always-down'
   | 'fail-permanent'
+  | 'fail-problem'
+  | 'fail-text'
   | 'hang'
   | 'hang-first'
   | 'slow'
@@ -183,6 +187,18 @@ export class TestAgent {
             status: Number(parameters.status ?? 422),
           }),
         );
+      case 'fail-problem': {
+        const status = Number(parameters.status ?? 422);
+        const problem = {
+          type: 'about:blank',
+          title: 'Refused',
+          status,
+          detail: parameters.detail,
+        };
+        return answer(status, JSON.stringify(problem), 'application/problem+json');
+      }
+      case 'fail-text':
+        return answer(Number(parameters.status ?? 503), String(parameters.text), 'text/plain');
       case 'hang':
         return;
       case 'hang-first':

@@ -12,6 +12,7 @@ import {
   Min,
 } from 'class-validator';
 import { BoundedJson } from '../../common/decorators/bounded-json.decorator';
+import { MAX_SCHEDULE_TIMEOUT_MS, MIN_SCHEDULE_TIMEOUT_MS } from '../../config/app-config';
 import { JsonObject } from '../../common/json';
 import { TASK_TYPE_PATTERN } from '../../common/task-type';
 import { TASK_PRIORITIES, TaskPriority } from '../entities/task.entity';
@@ -87,7 +88,8 @@ export class CreateTaskDto {
     format: 'uuid',
     description:
       'The id of one of your agents (see GET /api/v1/agents) to run the task on, and no other; ' +
-      'when absent, any active agent of yours whose capabilities contain taskType',
+      'when absent, any active agent of yours whose capabilities contain taskType. An id that ' +
+      'names no agent of yours is refused (400 unknown-agent)',
   })
   @IsOptional()
   @IsUUID()
@@ -117,6 +119,21 @@ export class CreateTaskDto {
   @Min(MIN_TIMEOUT_MS)
   @Max(MAX_TIMEOUT_MS)
   timeoutMs?: number;
+
+  @ApiPropertyOptional({
+    minimum: MIN_SCHEDULE_TIMEOUT_MS,
+    maximum: MAX_SCHEDULE_TIMEOUT_MS,
+    description:
+      'How long the task may wait for an agent (none active with its capability, the named ' +
+      'agent inactive, or all their slots taken) before it fails; waiting spends no attempt. ' +
+      'The server default (TASK_SCHEDULE_TIMEOUT_MS, 600000) when absent',
+    example: 600_000,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_SCHEDULE_TIMEOUT_MS)
+  @Max(MAX_SCHEDULE_TIMEOUT_MS)
+  scheduleTimeoutMs?: number;
 }
 
 /**
@@ -131,4 +148,5 @@ export const CREATE_TASK_EXAMPLE: CreateTaskDto = {
   priority: 'normal',
   maxAttempts: 3,
   timeoutMs: 30_000,
+  scheduleTimeoutMs: 600_000,
 };

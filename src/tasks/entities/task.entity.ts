@@ -75,6 +75,14 @@ export class Task {
   @Column({ name: 'idempotency_key', type: 'varchar', length: 200, nullable: true })
   idempotencyKey: string | null;
 
+  /** How long the task may wait for an agent; TASK_SCHEDULE_TIMEOUT_MS when null. */
+  @Column({ name: 'schedule_timeout_ms', type: 'int', nullable: true })
+  scheduleTimeoutMs: number | null;
+
+  /** Which queue job may run the task (TaskQueue: the job id); a new one each time it is woken. */
+  @Column({ name: 'job_generation', type: 'int', default: 0 })
+  jobGeneration: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 
@@ -106,6 +114,8 @@ export interface TaskRow {
   max_attempts: number;
   timeout_ms: number | null;
   idempotency_key: string | null;
+  schedule_timeout_ms: number | null;
+  job_generation: number;
   created_at: Date;
   updated_at: Date;
   started_at: Date | null;
@@ -130,6 +140,8 @@ export function taskFromRow(row: TaskRow): Task {
     maxAttempts: row.max_attempts,
     timeoutMs: row.timeout_ms,
     idempotencyKey: row.idempotency_key,
+    scheduleTimeoutMs: row.schedule_timeout_ms,
+    jobGeneration: row.job_generation,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,
