@@ -256,4 +256,19 @@ describe('OpenAPI document: the messages Ymera sends agents (webhooks)', () => {
     const body = JSON.stringify(dispatch.requestBody.content['application/json'].example);
     expect(signBody(secret, header('X-Ymera-Timestamp').example, body)).toBe(signature.example);
   });
+
+  it('is the worked example of docs/agent-protocol.md, whose command recomputes it', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'agent-protocol.md'), 'utf8');
+    const dispatch = document.webhooks['task.dispatch'].post;
+    const body = JSON.stringify(dispatch.requestBody.content['application/json'].example);
+    const [, timestamp, secret] =
+      /printf '%s\.%s' (\d+) "\$BODY" \| openssl dgst -sha256 -hmac '([^']+)'/.exec(doc)!;
+    const signature = signBody(secret, timestamp, body);
+    expect(doc).toContain(`BODY='${body}'`);
+    expect(doc).toContain(`X-Ymera-Signature: ${signature}`);
+    expect(doc).toContain(`SHA2-256(stdin)= ${signature.slice('sha256='.length)}`);
+    expect(signature).toBe(
+      dispatch.parameters.find((p) => p.name === 'X-Ymera-Signature')!.example,
+    );
+  });
 });
