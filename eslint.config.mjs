@@ -45,6 +45,7 @@ export default tseslint.config(
       'test/**',
       'bench/**',
       'scripts/**',
+      'examples/**',
     ],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { generateOpenApiJson, OPENAPI_FILE } from '../scripts/openapi';
+import { signBody } from '../src/dispatch/signing';
 import { startApp, TestApp } from './support/app';
 
 const ROOT = join(__dirname, '..');
@@ -179,5 +180,95 @@ describe('OpenAPI document', () => {
         },
       },
     });
+  });
+});
+
+describe('OpenAPI document: the messages Ymera sends agents (webhooks)', () => {
+  interface Webhook {
+    post: Omit<Operation, 'parameters'> & {
+      tags: string[];
+      parameters: {
+        in: string;
+        name: string;
+        required: boolean;
+        example: string;
+        description: string;
+      }[];
+      requestBody: { content: Record<string, { schema: { $ref: string }; example: object }> };
+    };
+  }
+  const document = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as {
+    openapi: string;
+    webhooks: Record<string, Webhook>;
+    components: { schemas: Record<string, { required?: string[] }> };
+    tags: { name: string; description?: string }[];
+  };
+  const HEADERS = [
+    'X-Ymera-Event',
+    'X-Ymera-Task-Id',
+    'X-Ymera-Attempt',
+    'X-Ymera-Timestamp',
+    'X-Ymera-Signature',
+  ];
+
+  it('is OpenAPI 3.1 with task.dispatch and task.cancel as webhooks, signed, without a token', () => {
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.webhooks).sort()).toEqual(['task.cancel', 'task.dispatch']);
+    for (const [event, { post }] of Object.entries(document.webhooks)) {
+      expect(post.security).toEqual([]);
+      expect(post.tags).toEqual(['agent-protocol']);
+      expect(post.parameters.map((p) => [p.in, p.name, p.required])).toEqual(
+        HEADERS.map((name) => ['header', name, true]),
+      );
+      expect(post.parameters[0].example).toBe(event);
+    }
+    expect(document.tags).toContainEqual(expect.objectContaining({ name: 'agent-protocol' }));
+  });
+
+  it('gives task.dispatch its body and every reply the protocol reads', () => {
+    const dispatch = document.webhooks['task.dispatch'].post;
+    expect(dispatch.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/TaskDispatch',
+    });
+    expect(document.components.schemas.TaskDispatch.required).toEqual([
+      'taskId',
+      'attempt',
+      'taskType',
+      'name',
+      'parameters',
+      'priority',
+    ]);
+    expect(Object.keys(dispatch.responses)).toEqual(['200', '202', '408', '429', '4XX', '5XX']);
+    expect(dispatch.responses['200'].content!['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AgentResultReply',
+    });
+    const cancel = document.webhooks['task.cancel'].post;
+    expect(cancel.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/TaskCancel',
+    });
+  });
+
+  it('signs its dispatch example as the dispatcher does, with the secret its description gives', () => {
+    const dispatch = document.webhooks['task.dispatch'].post;
+    const header = (name: string) => dispatch.parameters.find((p) => p.name === name)!;
+    const signature = header('X-Ymera-Signature');
+    const secret = /signing secret `([^`]+)`/.exec(signature.description)![1];
+    const body = JSON.stringify(dispatch.requestBody.content['application/json'].example);
+    expect(signBody(secret, header('X-Ymera-Timestamp').example, body)).toBe(signature.example);
+  });
+
+  it('is the worked example of docs/agent-protocol.md, whose command recomputes it', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'agent-protocol.md'), 'utf8');
+    const dispatch = document.webhooks['task.dispatch'].post;
+    const body = JSON.stringify(dispatch.requestBody.content['application/json'].example);
+    const [, timestamp, secret] =
+      /printf '%s\.%s' (\d+) "\$BODY" \| openssl dgst -sha256 -hmac '([^']+)'/.exec(doc)!;
+    const signature = signBody(secret, timestamp, body);
+    expect(doc).toContain(`BODY='${body}'`);
+    expect(doc).toContain(`X-Ymera-Signature: ${signature}`);
+    expect(doc).toContain(`SHA2-256(stdin)= ${signature.slice('sha256='.length)}`);
+    expect(signature).toBe(
+      dispatch.parameters.find((p) => p.name === 'X-Ymera-Signature')!.example,
+    );
   });
 });

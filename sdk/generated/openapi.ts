@@ -449,7 +449,48 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "task.dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Do one attempt of a task (sent to the agent)
+         * @description POST to the endpointUrl of the http agent a task was routed to, once per attempt, signed. The reply decides the attempt: a 2xx with `{ result }` completes the task, 202 keeps the attempt running until the agent posts its result, 408, 429, 5xx, a timeout or a connection error are retried with backoff, anything else fails the task.
+         */
+        post: operations["agentTaskDispatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a running attempt (sent to the agent)
+         * @description POST to the agent's endpointUrl when the owner cancels a task during an attempt, after Ymera aborted the dispatch request. The task is cancelled whatever the agent answers; a result posted afterwards is refused (409).
+         */
+        post: operations["agentTaskCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         AgentCredentialsDto: {
@@ -493,6 +534,17 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /** @description An error answer to a task.dispatch (any content type). Ymera keeps the agent's own message in the attempt's error: the `detail`, `error` or `message` field of a JSON body, or the start of its text, at most 1,000 characters. */
+        AgentErrorReply: {
+            detail?: string;
+            error?: string;
+            message?: string;
+        };
+        /** @description A 2xx answer to a task.dispatch that completes the task: `result` (any JSON value) is stored as the task's result. At most 1 MiB; other properties are ignored. */
+        AgentResultReply: {
+            /** @description Any JSON value */
+            result: unknown;
         };
         ApiKeyDto: {
             /** Format: uuid */
@@ -944,6 +996,36 @@ export interface components {
         };
         TaskAttemptListDto: {
             items: components["schemas"]["TaskAttemptDto"][];
+        };
+        /** @description The body of a task.cancel: the task's owner cancelled it while this attempt ran; stop working on it. Whatever the agent answers, or posts later, is ignored. */
+        TaskCancel: {
+            /**
+             * Format: uuid
+             * @description The task
+             */
+            taskId: string;
+            /** @description The attempt that is cancelled */
+            attempt: number;
+        };
+        /** @description The body of a task.dispatch: one attempt of a task routed to the agent. The same task may come more than once (a retry, or a worker that died mid-dispatch): taskId and attempt tell deliveries apart. */
+        TaskDispatch: {
+            /**
+             * Format: uuid
+             * @description The task
+             */
+            taskId: string;
+            /** @description The attempt, from 1 */
+            attempt: number;
+            /** @description One of the capabilities the agent registered */
+            taskType: string;
+            /** @description The task's name, as its owner gave it */
+            name: string;
+            /** @description The task's parameters, as its owner gave them ({} when none) */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            priority: "low" | "normal" | "high" | "critical";
         };
         TaskDto: {
             /** Format: uuid */
@@ -4389,6 +4471,186 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    agentTaskDispatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description What the message is
+                 * @example task.dispatch
+                 */
+                "X-Ymera-Event": "task.dispatch";
+                /**
+                 * @description The task (a copy of taskId)
+                 * @example 0b9e6f2c-3d1a-4c5e-9f7a-2b8c1d0e4f63
+                 */
+                "X-Ymera-Task-Id": string;
+                /**
+                 * @description The attempt (a copy of attempt)
+                 * @example 1
+                 */
+                "X-Ymera-Attempt": string;
+                /**
+                 * @description Unix time in seconds when the message was signed. Refuse one far from your clock (the sdk allows 300 s), so that a recorded message cannot be replayed.
+                 * @example 1796160000
+                 */
+                "X-Ymera-Timestamp": string;
+                /**
+                 * @description `sha256=` and the hex HMAC-SHA256 of `<X-Ymera-Timestamp>.<raw body>`, keyed with the agent's signingSecret as UTF-8. Verify it over the raw bytes, in constant time, before parsing the body. The example is the signature of the example body at the example timestamp with the signing secret `6bWm0rJX1kE3Yh9sQv2Lp8TzNc4Ra7Ud5Gf0Io1Ke2` (docs/agent-protocol.md shows how to recompute it).
+                 * @example sha256=245cd7da9192680ff9b23afa302abec626216f8d669afceeb2e5d8ea675bc9da
+                 */
+                "X-Ymera-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "taskId": "0b9e6f2c-3d1a-4c5e-9f7a-2b8c1d0e4f63",
+                 *       "attempt": 1,
+                 *       "taskType": "summarize",
+                 *       "name": "Summarise Q3 report",
+                 *       "parameters": {
+                 *         "url": "https://example.com/q3.pdf"
+                 *       },
+                 *       "priority": "normal"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TaskDispatch"];
+            };
+        };
+        responses: {
+            /** @description Done: the task is completed with `result` stored (any 2xx with this body) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "result": {
+                     *         "words": 6
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AgentResultReply"];
+                };
+            };
+            /** @description Accepted, still working (long work): the attempt stays running until the agent posts its result or error to POST /api/v1/agent/tasks/{id}/result with its agent token, or the attempt's timeout passes (a retryable failure). Progress goes to POST /api/v1/agent/tasks/{id}/progress. The body is ignored. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retryable: the task is retried with backoff while attempts remain */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentErrorReply"];
+                    "application/problem+json": components["schemas"]["AgentErrorReply"];
+                };
+            };
+            /** @description Retryable: the task is retried with backoff while attempts remain */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentErrorReply"];
+                    "application/problem+json": components["schemas"]["AgentErrorReply"];
+                };
+            };
+            /** @description Any other 4xx is permanent: the task fails at once, without retry. An agent answers 401 to a message whose signature does not verify. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentErrorReply"];
+                    "application/problem+json": components["schemas"]["AgentErrorReply"];
+                };
+            };
+            /** @description Retryable, as are no answer within the attempt timeout and a connection error. A redirect is never followed, and a 2xx without a JSON `result` or over 1 MiB is permanent. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentErrorReply"];
+                    "application/problem+json": components["schemas"]["AgentErrorReply"];
+                };
+            };
+        };
+    };
+    agentTaskCancel: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description What the message is
+                 * @example task.cancel
+                 */
+                "X-Ymera-Event": "task.cancel";
+                /**
+                 * @description The task (a copy of taskId)
+                 * @example 0b9e6f2c-3d1a-4c5e-9f7a-2b8c1d0e4f63
+                 */
+                "X-Ymera-Task-Id": string;
+                /**
+                 * @description The attempt (a copy of attempt)
+                 * @example 1
+                 */
+                "X-Ymera-Attempt": string;
+                /**
+                 * @description Unix time in seconds when the message was signed. Refuse one far from your clock (the sdk allows 300 s), so that a recorded message cannot be replayed.
+                 * @example 1796160000
+                 */
+                "X-Ymera-Timestamp": string;
+                /**
+                 * @description `sha256=` and the hex HMAC-SHA256 of `<X-Ymera-Timestamp>.<raw body>`, keyed with the agent's signingSecret as UTF-8. Verify it over the raw bytes, in constant time, before parsing the body. The example is the signature of the example body at the example timestamp with the signing secret `6bWm0rJX1kE3Yh9sQv2Lp8TzNc4Ra7Ud5Gf0Io1Ke2` (docs/agent-protocol.md shows how to recompute it).
+                 * @example sha256=245cd7da9192680ff9b23afa302abec626216f8d669afceeb2e5d8ea675bc9da
+                 */
+                "X-Ymera-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "taskId": "0b9e6f2c-3d1a-4c5e-9f7a-2b8c1d0e4f63",
+                 *       "attempt": 1
+                 *     }
+                 */
+                "application/json": components["schemas"]["TaskCancel"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any answer will do: it is ignored) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Ignored like any answer. An agent answers 401 to a message whose signature does not verify. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentErrorReply"];
+                    "application/problem+json": components["schemas"]["AgentErrorReply"];
                 };
             };
         };

@@ -46,7 +46,8 @@ export function exitOf(child: ChildProcess, timeoutMs: number): Promise<Exit> {
   });
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nobody listens on right now. */
+export async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -11,6 +11,11 @@ import {
 import { STATUS_CODES } from 'node:http';
 import { ProblemCatalog, problemTypeUri } from '../errors/domain-error';
 import { operationIdOf, RouteAccess, routeAccessByOperationId } from './openapi-routes';
+import {
+  addAgentWebhooks,
+  AGENT_PROTOCOL_TAG,
+  AGENT_PROTOCOL_TAG_DESCRIPTION,
+} from './openapi-webhooks';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { ProblemDetailsDto } from './problem-details.dto';
 import {
@@ -39,6 +44,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   audit: 'The append-only audit trail (admin only)',
   health: 'Readiness and liveness probes for orchestrators',
   metrics: 'Prometheus metrics',
+  [AGENT_PROTOCOL_TAG]: AGENT_PROTOCOL_TAG_DESCRIPTION,
 };
 
 const DESCRIPTION = [
@@ -54,6 +60,8 @@ const DESCRIPTION = [
   '  or `about:blank` for a server failure.',
   '- Lists take `skip`, `limit` (1..1000) and `cursor`, and answer',
   '  `{ items, total, skip, limit, nextCursor }`, newest first.',
+  '- `webhooks` are the other direction: the signed messages Ymera sends an http agent at its',
+  '  `endpointUrl`, and the answers it reads (docs/agent-protocol.md).',
 ].join('\n');
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -207,6 +215,22 @@ function describeProblemTypes(document: OpenAPIObject, problems: ProblemCatalog)
 }
 
 /**
+ * @nestjs/swagger writes OpenAPI 3.0 schemas; the document is 3.1 (for `webhooks`), where
+ * `nullable: true` is spelled as a `"null"` type (and a null in the enum, when there is one).
+ */
+function nullableTo31(value: unknown): void {
+  if (Array.isArray(value)) return value.forEach(nullableTo31);
+  if (typeof value !== 'object' || value === null) return;
+  const schema = value as Record<string, unknown>;
+  if (schema.nullable === true && typeof schema.type === 'string') {
+    schema.type = [schema.type, 'null'];
+    if (Array.isArray(schema.enum)) schema.enum = [...(schema.enum as unknown[]), null];
+    delete schema.nullable;
+  }
+  Object.values(schema).forEach(nullableTo31);
+}
+
+/**
  * The OpenAPI document of the application, built from its controllers and completed with what is
  * common to every route. Paths, schemas and tags are sorted, so the document only changes when
  * the API does (openapi.json at the repository root is this, checked in). `problems` lists the
@@ -219,6 +243,7 @@ export function buildOpenApiDocument(
   const config = new DocumentBuilder()
     .setTitle('Ymera')
     .setDescription(DESCRIPTION)
+    .setOpenAPIVersion('3.1.0')
     .setVersion('1')
     .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
     .addServer('/', 'This server')
@@ -267,6 +292,9 @@ export function buildOpenApiDocument(
     }
   }
 
+  addAgentWebhooks(document);
+  usedTags.add(AGENT_PROTOCOL_TAG);
+  nullableTo31(document);
   document.tags = [...usedTags]
     .sort()
     .map((name) =>
