@@ -35,7 +35,9 @@ export class RequestLogMiddleware {
       logger[level](
         {
           req: { id: requestIdOf(request), method: request.method, url: request.originalUrl },
-          res: { statusCode: response.statusCode },
+          // The logger's `res` serializer (pino-http's, nestjs-pino's root logger since its 5.x)
+          // writes the status only of a response whose headers were sent: a plain object says so.
+          res: { statusCode: response.statusCode, headersSent: response.headersSent },
           responseTime: microseconds / 1000,
         },
         completed ? 'request completed' : 'request aborted',
