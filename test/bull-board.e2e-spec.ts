@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { QueueName } from '../src/queue/tasks.queue';
 import { startApp, TestApp, uniqueIp } from './support/app';
+import { registerUser, RegisteredUser } from './support/factories';
+import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 import { expectProblem } from './support/problem-details';
+import { registerTestAgent, TestAgent, waitFor } from './support/test-agent';
 
 const USER = 'ops';
 const PASSWORD = `board-${randomUUID()}`;
@@ -174,6 +177,131 @@ describe('Bull Board', () => {
 
     it('is not mounted under the API prefix', async () => {
       expectProblem(await request(t.http).get('/api/admin/queues').auth(USER, PASSWORD), 404);
+    });
+  });
+
+  /**
+   * What the board shows of tasks' jobs agrees with the API: jobs named by task type, completed
+   * ones kept, a failed one's reason the task's errorMessage without a stack, attempts numbered as
+   * the task's. Its own database and queue, with a worker and an agent.
+   */
+  describe("tasks' jobs", () => {
+    let iso: IsolatedEnv;
+    let t: TestApp;
+    let alice: RegisteredUser;
+    let agent: TestAgent;
+
+    interface BoardJob {
+      id: string;
+      name: string;
+      attempts: number;
+      failedReason?: string;
+      stacktrace: string[];
+    }
+
+    async function submit(body: Record<string, unknown>): Promise<string> {
+      const response = await request(t.http)
+        .post('/api/v1/tasks')
+        .auth(alice.accessToken, { type: 'bearer' })
+        .send({ name: 'on the board', taskType: 'board-echo', ...body })
+        .expect(201);
+      return (response.body as { id: string }).id;
+    }
+
+    async function finished(id: string) {
+      return waitFor(
+        async () => {
+          const response = await request(t.http)
+            .get(`/api/v1/tasks/${id}`)
+            .auth(alice.accessToken, { type: 'bearer' });
+          const task = response.body as { status: string; attempts: number; errorMessage: string };
+          return ['completed', 'failed'].includes(task.status) ? task : undefined;
+        },
+        { what: `task ${id} to finish` },
+      );
+    }
+
+    async function attemptsOf(id: string): Promise<unknown[]> {
+      const response = await request(t.http)
+        .get(`/api/v1/tasks/${id}/attempts`)
+        .auth(alice.accessToken, { type: 'bearer' })
+        .expect(200);
+      return (response.body as { items: unknown[] }).items;
+    }
+
+    /** The job as the board shows it, once it is in `state`. */
+    function boardJob(id: string, state: string): Promise<BoardJob> {
+      return waitFor(
+        async () => {
+          const response = await request(t.http)
+            .get(`/admin/queues/api/queues/tasks/${id}`)
+            .auth(USER, PASSWORD);
+          const body = response.body as { job: BoardJob; status: string };
+          return response.status === 200 && body.status === state ? body.job : undefined;
+        },
+        { what: `job ${id} to be ${state} on the board` },
+      );
+    }
+
+    beforeAll(async () => {
+      iso = await isolatedEnv('board');
+      t = await startApp({
+        ...iso.env,
+        BULL_BOARD_USER: USER,
+        BULL_BOARD_PASSWORD: PASSWORD,
+        AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1',
+        TASK_BACKOFF_BASE_MS: '50',
+      });
+      alice = await registerUser(t);
+      agent = await TestAgent.start();
+      await registerTestAgent(t, alice, agent, { capabilities: ['board-echo'] });
+    });
+
+    afterAll(async () => {
+      await t?.close();
+      await agent?.stop();
+      await iso?.drop();
+    });
+
+    it('keeps a completed job, named by its task type, numbered as the task', async () => {
+      const first = await submit({});
+      expect(await finished(first)).toMatchObject({ status: 'completed', attempts: 1 });
+      expect(await boardJob(first, 'completed')).toMatchObject({
+        id: first,
+        name: 'board-echo',
+        attempts: 1,
+      });
+
+      const retried = await submit({ parameters: { behaviour: 'fail-transient-n', n: 2 } });
+      expect(await finished(retried)).toMatchObject({ status: 'completed', attempts: 3 });
+      expect((await boardJob(retried, 'completed')).attempts).toBe(
+        (await attemptsOf(retried)).length,
+      );
+    });
+
+    it("shows a failed job's reason as the task's errorMessage, without a stack", async () => {
+      const down = await submit({
+        parameters: { behaviour: 'fail-text', text: 'down for maintenance' },
+        maxAttempts: 3,
+      });
+      const task = await finished(down);
+      expect(task).toMatchObject({
+        status: 'failed',
+        attempts: 3,
+        errorMessage: 'the agent answered HTTP 503: down for maintenance',
+      });
+      const job = await boardJob(down, 'failed');
+      expect(job).toMatchObject({ name: 'board-echo', failedReason: task.errorMessage });
+      expect(job.attempts).toBe((await attemptsOf(down)).length);
+      expect(job.stacktrace).toEqual([]);
+
+      const refused = await submit({
+        parameters: { behaviour: 'fail-problem', detail: 'not a PDF' },
+      });
+      const failed = await finished(refused);
+      const refusedJob = await boardJob(refused, 'failed');
+      expect(refusedJob).toMatchObject({ failedReason: failed.errorMessage, attempts: 1 });
+      expect(refusedJob.stacktrace).toEqual([]);
     });
   });
 

@@ -159,7 +159,7 @@ describe('task durability', () => {
     expect(handlersOf(api)).toEqual([]);
     const worker = await startWorker();
     try {
-      expect(handlersOf(worker)).toEqual(['__default__']);
+      expect(handlersOf(worker)).toEqual(['*']);
       await request(worker.http)
         .get('/api/v1/tasks')
         .auth(alice.accessToken, { type: 'bearer' })

@@ -46,7 +46,8 @@ const MAX_ERROR_LENGTH = 1100;
 export const INTERRUPTED =
   'interrupted: the worker stopped (crashed, was killed or lost its lock) before the agent answered';
 
-function bounded(text: string): string {
+/** An error text as it is stored (and shown as the task's errorMessage). */
+export function storedError(text: string): string {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 
@@ -166,7 +167,7 @@ export class ExecutionRepository {
       attemptId,
       result.outcome,
       result.httpStatus,
-      result.error === null ? null : bounded(result.error),
+      result.error === null ? null : storedError(result.error),
       result.outcome === 'succeeded' ? JSON.stringify(result.result ?? null) : null,
     ]);
     return recorded(row);

@@ -8,15 +8,16 @@ import { AppConfig } from '../config/app-config';
 import { DispatchOutcome, retryable } from '../dispatch/classify';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { RetryableAttemptError, TaskJobData } from '../queue/tasks.queue';
+import { TaskQueue } from '../queue/task-queue.service';
+import { JobFailure, RetryableAttemptError, TaskJobData } from '../queue/tasks.queue';
 import { AgentRouter, RouteRequest } from './agent-router';
 import { AgentSlots } from './agent-slots';
 import { Candidate, RecordedAttempt, SlotHolder } from './execution.records';
-import { ExecutionRepository } from './execution.repository';
+import { ExecutionRepository, storedError } from './execution.repository';
 import { WaitingTasks } from './waiting-tasks.service';
 
 /** Thrown for a failure that ends the task: the job is discarded and fails at once. */
-class FinalAttemptError extends Error {
+class FinalAttemptError extends JobFailure {
   override name = 'FinalAttemptError';
 }
 
@@ -41,6 +42,7 @@ export class TaskRunner {
     private readonly repository: ExecutionRepository,
     private readonly metrics: MetricsService,
     private readonly waiting: WaitingTasks,
+    private readonly queue: TaskQueue,
   ) {
     // Every in-flight dispatch listens to this one signal.
     setMaxListeners(0, this.stopping.signal);
@@ -97,6 +99,8 @@ export class TaskRunner {
     }
     await this.releaseAll(opened.interrupted);
     const { started } = opened;
+    // Meanwhile: Bull Board numbers the job's attempts as the task's.
+    const numbered = this.queue.showAttempt(job, started.attempt);
 
     let outcome: DispatchOutcome;
     const dispatchedAt = performance.now();
@@ -128,8 +132,9 @@ export class TaskRunner {
       result: outcome.outcome === 'succeeded' ? outcome.result : undefined,
     });
     await this.release(target, attemptId);
+    await numbered;
     this.count(recorded, data);
-    if (outcome.outcome !== 'succeeded') this.settle(job, recorded, outcome.error);
+    if (outcome.outcome !== 'succeeded') this.settle(job, recorded, storedError(outcome.error));
   }
 
   /**

@@ -26,7 +26,7 @@ describe('TasksProcessor', () => {
     try {
       processor.onApplicationBootstrap();
       await new Promise((resolve) => setImmediate(resolve));
-      expect(queue.process).toHaveBeenCalledWith(3, expect.any(Function));
+      expect(queue.process).toHaveBeenCalledWith('*', 3, expect.any(Function));
       await expect(queue.setWorkerName()).resolves.toBeUndefined();
       expect(unhandled).not.toHaveBeenCalled();
     } finally {

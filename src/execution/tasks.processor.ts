@@ -5,10 +5,13 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Queue } from 'bull';
+import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
 import { TaskRunner } from './task-runner.service';
-import { QueueName, TaskJobData } from '../queue/tasks.queue';
+import { JobFailure, QueueName, TaskJobData } from '../queue/tasks.queue';
+
+/** Bull's name for a handler of every job name. */
+const ANY_JOB_NAME = '*';
 
 /** How long a stopping worker lets in-flight dispatches finish before it aborts them. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -29,10 +32,28 @@ export class TasksProcessor implements OnApplicationBootstrap, BeforeApplication
 
   onApplicationBootstrap(): void {
     this.tolerateUnnamedWorker();
-    // Concurrency comes from configuration, which a @Process() decorator cannot read.
+    // Concurrency comes from configuration, which a @Process() decorator cannot read. Jobs are
+    // named by their task type: one handler takes every name.
     this.queue
-      .process(this.config.tasks.workerConcurrency, (job) => this.runner.run(job))
+      .process(ANY_JOB_NAME, this.config.tasks.workerConcurrency, (job) => this.run(job))
       .catch((error: unknown) => this.logger.error({ err: error }, 'Task worker stopped'));
+  }
+
+  /**
+   * One attempt. A failure of the attempt is the task's error message already (JobFailure); any
+   * other (the database failed, a bug) is logged here with its stack, and the job fails with a
+   * message that says where to look, not with the stack and its paths, which Bull would store.
+   */
+  private async run(job: Job<TaskJobData>): Promise<void> {
+    try {
+      await this.runner.run(job);
+    } catch (error) {
+      if (error instanceof JobFailure) throw error;
+      this.logger.error({ err: error, taskId: job.data.taskId }, 'A task attempt failed');
+      throw new JobFailure(
+        "the worker failed before the attempt was recorded; it is retried (see the worker's log)",
+      );
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bull';
+import type { Job, Queue } from 'bull';
 import { withDeadline } from '../common/async/deadline';
 import { AppConfig } from '../config/app-config';
 import { boundQueueClose } from './bounded-close';
@@ -62,7 +62,12 @@ export class TaskQueue {
   async enqueue(task: EnqueueableTask): Promise<boolean> {
     try {
       await inTime(
-        this.queue.add(taskJobData(task), QUEUES[QueueName.Tasks].jobOptions(task, this.config)),
+        this.queue.add(
+          // Named by the task type, which is what Bull Board lists jobs by.
+          task.taskType,
+          taskJobData(task),
+          QUEUES[QueueName.Tasks].jobOptions(task, this.config),
+        ),
         'enqueue',
       );
       return true;
@@ -96,6 +101,29 @@ export class TaskQueue {
       return locked ? 'running' : 'stalled';
     }
     return 'missing';
+  }
+
+  /**
+   * Numbers the job's attempts as the task's, once the task's attempt number `attempt` has
+   * started. Bull counts a job's own failures (attemptsMade), from 0 in every job re-created for
+   * the task, and Bull Board shows that count plus one as "attempt #n": stored as `attempt - 1`,
+   * the board shows the task's number, running, completed, waiting for a retry or failed. The job's
+   * copy is set one lower still, so that Bull, counting this attempt's failure if it fails, stores
+   * `attempt - 1` too. Best effort: it is only what the board shows.
+   */
+  async showAttempt(job: Job<TaskJobData>, attempt: number): Promise<void> {
+    const stored = attempt - 1;
+    const differs = job.attemptsMade !== stored;
+    job.attemptsMade = stored - 1;
+    if (!differs) return;
+    try {
+      await inTime(
+        this.queue.client.hset(this.queue.toKey(String(job.id)), 'attemptsMade', stored),
+        'attempt number',
+      );
+    } catch (error) {
+      this.logger.debug({ err: error, jobId: job.id }, 'Could not number the attempt of a job');
+    }
   }
 
   /** Takes a cancelled task's job out of the queue unless a worker holds it (best effort). */

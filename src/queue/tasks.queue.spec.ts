@@ -2,6 +2,7 @@ import { AppConfig, loadConfig } from '../config/app-config';
 import {
   DOUBLING_BACKOFF,
   doublingBackoff,
+  JobFailure,
   PRIORITY_RANK,
   QueueName,
   QUEUES,
@@ -45,15 +46,21 @@ describe('tasks queue', () => {
       attempts: 5,
       backoff: { type: DOUBLING_BACKOFF, options: { baseMs: 100 } },
       priority: 1,
-      removeOnComplete: true,
+      removeOnComplete: { age: 24 * 3600, count: 1000 },
       removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
     });
   });
 
-  it('gives a re-queued task only the attempts it has left, and at least one', () => {
+  it("gives every job of a task the task's whole budget: attempts made are counted as the task's", () => {
     const task = { id: 'x', priority: 'low' as const, maxAttempts: 5, jobGeneration: 0 };
-    expect(definition.jobOptions({ ...task, attempts: 2 }, config).attempts).toBe(3);
-    expect(definition.jobOptions({ ...task, attempts: 5 }, config).attempts).toBe(1);
+    expect(definition.jobOptions({ ...task, attempts: 2 }, config).attempts).toBe(5);
+  });
+
+  it('fails jobs without a stack, with the message alone', () => {
+    const failure = new RetryableAttemptError('the agent answered HTTP 503: down', 2);
+    expect(failure).toBeInstanceOf(JobFailure);
+    expect(failure.stack).toBeUndefined();
+    expect(failure.message).toBe('the agent answered HTTP 503: down');
   });
 
   it('names the first job of a task by the task, each later generation after it', () => {

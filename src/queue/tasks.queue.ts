@@ -22,7 +22,7 @@ export interface TaskJobData {
   jobGeneration?: number;
 }
 
-/** The task fields job options are derived from. */
+/** The task fields a job's name and options are derived from. */
 export interface QueueableTask {
   id: string;
   priority: TaskPriority;
@@ -55,10 +55,23 @@ export interface DoublingBackoffOptions {
 }
 
 /**
+ * What a job fails with: the task's error message as the API shows it (errorMessage), which is
+ * what Bull stores as the job's failedReason and Bull Board shows. No stack: Bull would store it
+ * with the job (stacktrace), and it says nothing about the task but where the worker's files are.
+ */
+export class JobFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobFailure';
+    this.stack = undefined;
+  }
+}
+
+/**
  * Thrown by the processor for a retryable failure. `attempt` is the task's attempt number (it
  * survives a job being re-created by the reconciler, unlike Bull's attemptsMade).
  */
-export class RetryableAttemptError extends Error {
+export class RetryableAttemptError extends JobFailure {
   constructor(
     message: string,
     readonly attempt: number,
@@ -84,6 +97,9 @@ export function doublingBackoff(
 
 const FAILED_JOB_RETENTION_S = 7 * 24 * 3600;
 const FAILED_JOBS_KEPT = 10_000;
+/** Completed jobs stay for Bull Board this long, and at most this many (README, "Bull Board"). */
+export const COMPLETED_JOB_RETENTION_S = 24 * 3600;
+export const COMPLETED_JOBS_KEPT = 1000;
 
 interface QueueDefinition<Input> {
   /** Queue-wide Bull settings (locks, stall detection, backoff strategies). */
@@ -105,14 +121,17 @@ export const QUEUES: { [QueueName.Tasks]: QueueDefinition<QueueableTask> } = {
     jobOptions: (task, config) => ({
       // One id per task and generation: adding a task twice (API and reconciler) is a no-op.
       jobId: taskJobId(task),
-      // Attempts already made (before a reconciler re-queue) count against the task's budget.
-      attempts: Math.max(1, task.maxAttempts - task.attempts),
+      // Bull's count of attempts is kept in step with the task's (TaskQueue.showAttempt), so that
+      // Bull Board numbers them as the API does: the job's budget is the task's whole budget.
+      attempts: task.maxAttempts,
       backoff: {
         type: DOUBLING_BACKOFF,
         options: { baseMs: config.tasks.backoffBaseMs } satisfies DoublingBackoffOptions,
       },
       priority: PRIORITY_RANK[task.priority],
-      removeOnComplete: true,
+      // Kept for Bull Board, within bounds; a job that ends with its task waiting for an agent
+      // is removed at once (TaskRunner).
+      removeOnComplete: { age: COMPLETED_JOB_RETENTION_S, count: COMPLETED_JOBS_KEPT },
       // Failed jobs stay for inspection in Bull Board, within bounds so Redis does not grow
       // forever: the task row and its attempts keep the full history in PostgreSQL.
       removeOnFail: { age: FAILED_JOB_RETENTION_S, count: FAILED_JOBS_KEPT },
