@@ -37,7 +37,7 @@ export interface ClosedAttempt {
 export type ReportOutcome =
   | { kind: 'unknown' }
   | { kind: 'not-running' }
-  | { kind: 'recorded'; status: TaskStatus | null; taskType: string | null };
+  | { kind: 'recorded'; status: TaskStatus; taskType: string | null };
 
 /** A task an attempt has just started on. */
 export interface StartedAttempt {
