@@ -8,11 +8,7 @@ import { Metric } from './metric-definitions';
 export type TaskCountedStatus = 'created' | 'completed' | 'failed' | 'cancelled';
 /** The outcome label of task_dispatch_duration_seconds: how the attempt the dispatch made ended. */
 export type DispatchOutcomeLabel =
-  | 'succeeded'
-  | 'retryable_error'
-  | 'permanent_error'
-  | 'cancelled'
-  | 'interrupted';
+  'succeeded' | 'retryable_error' | 'permanent_error' | 'cancelled' | 'interrupted';
 
 const DISPATCH_OUTCOME_LABELS: readonly DispatchOutcomeLabel[] = [
   'succeeded',

@@ -318,7 +318,7 @@ export class TestAgent {
     const failing = behaviour === 'accept-error' && attempt <= Number(parameters.n ?? Infinity);
     if (failing) {
       await post('error', () =>
-        api.fail(taskId, attempt, String(parameters.detail ?? 'failed later'), {
+        api.fail(taskId, attempt, (parameters.detail as string | undefined) ?? 'failed later', {
           retryable: parameters.retryable !== false,
         }),
       );
