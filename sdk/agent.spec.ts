@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 // Requests signed as Ymera signs them.
 import { signBody } from '../src/dispatch/signing';
 import {
+  acceptedReply,
   AgentHandlerOptions,
   AgentTaskError,
   createAgentHandler,
@@ -120,6 +121,10 @@ describe('verifyDispatch', () => {
     ['a dispatch with an unknown priority', { ...task, priority: 'urgent' }, undefined],
     ['a dispatch with attempt 0', { ...task, attempt: 0 }, undefined],
     ['a cancel without attempt', { taskId: task.taskId }, 'task.cancel'],
+    // X-Ymera-Event is not signed: a signed message relabelled must not pass for the other.
+    ['a dispatch relabelled task.cancel', task, 'task.cancel'],
+    ['a cancel relabelled task.dispatch', { taskId: task.taskId, attempt: 2 }, 'task.dispatch'],
+    ['a cancel sent without X-Ymera-Event', { taskId: task.taskId, attempt: 2 }, undefined],
     ['an array', [task], undefined],
   ])('refuses a signed body that is %s', (_case, body, event) => {
     expect(() => verify(signed(body, { event }))).toThrow(rejection('malformed-body'));
@@ -127,6 +132,14 @@ describe('verifyDispatch', () => {
 });
 
 describe('replies', () => {
+  it('accepts long work as 202', () => {
+    expect(acceptedReply()).toEqual({
+      status: 202,
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+  });
+
   it('answers a result as 200 { result }, undefined as null', () => {
     expect(resultReply({ words: 3 })).toEqual({
       status: 200,

@@ -1,10 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createYmeraClient, unwrap, type components, type YmeraClientOptions } from './client';
 
 /**
  * The agent's side of docs/agent-protocol.md: verify a request from Ymera, read the event it
  * carries, and answer it. `verifyDispatch` and the reply helpers fit any HTTP framework that
- * gives the raw body; `createAgentHandler` is the whole loop for a `node:http` server.
+ * gives the raw body; `createAgentHandler` is the whole loop for a `node:http` server;
+ * `createAgentApi` calls the agent's own API (heartbeats, and the progress and result of work
+ * accepted with `acceptedReply()`).
  */
 
 /** Request headers of every message Ymera sends an agent (lower case, as Node exposes them). */
@@ -119,7 +122,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isTaskCancel(value: unknown): value is TaskCancel {
+function namesAttempt(value: unknown): value is TaskCancel {
   return (
     isObject(value) &&
     typeof value.taskId === 'string' &&
@@ -128,8 +131,17 @@ function isTaskCancel(value: unknown): value is TaskCancel {
   );
 }
 
+/**
+ * Exactly `{ taskId, attempt }`. X-Ymera-Event is not covered by the signature, so a signed
+ * dispatch body relabelled `task.cancel` must not pass for a cancel: it has more fields.
+ */
+function isTaskCancel(value: unknown): value is TaskCancel {
+  return namesAttempt(value) && Object.keys(value).length === 2;
+}
+
+/** A cancel body relabelled `task.dispatch` lacks taskType and the rest: refused here. */
 function isTaskDispatch(value: unknown): value is TaskDispatch {
-  if (!isTaskCancel(value)) return false;
+  if (!namesAttempt(value)) return false;
   const { taskType, name, parameters, priority } = value as unknown as Record<string, unknown>;
   return (
     typeof taskType === 'string' &&
@@ -143,8 +155,10 @@ function isTaskDispatch(value: unknown): value is TaskDispatch {
  * Checks that a request comes from Ymera and returns the event it carries; throws a
  * DispatchVerificationError otherwise. In this order: the signature (HMAC-SHA256 over
  * `timestamp + "." + raw body`, compared in constant time), the timestamp's age, the event and
- * its body. The event comes from the signed body; X-Ymera-Task-Id and X-Ymera-Attempt are copies
- * for logs and routing. Without X-Ymera-Event the event is `task.dispatch`.
+ * its body. X-Ymera-Event is not signed, so the body must have exactly the shape of the event it
+ * claims (a dispatch's fields, or a cancel's `{ taskId, attempt }` and nothing else); X-Ymera-Task-Id
+ * and X-Ymera-Attempt are copies for logs and routing. Without X-Ymera-Event the event is
+ * `task.dispatch`.
  */
 export function verifyDispatch(input: VerifyDispatchInput): DispatchEvent {
   const { rawBody, headers, signingSecret, toleranceS = 300, now = Date.now() } = input;
@@ -210,6 +224,15 @@ export function resultReply(result: unknown): AgentReply {
     // JSON has no undefined: `{ result: undefined }` would serialise without "result" and fail.
     body: JSON.stringify({ result: result === undefined ? null : result }),
   };
+}
+
+/**
+ * The work is accepted and goes on after the answer: 202. The attempt stays running until the
+ * agent posts its result (or error) with `createAgentApi(...).result` / `.fail`, or the attempt's
+ * timeout passes (docs/agent-protocol.md, "Long work").
+ */
+export function acceptedReply(): AgentReply {
+  return { status: 202, headers: { 'content-type': 'application/json' }, body: '{}' };
 }
 
 function isRetryableStatus(status: number): boolean {
@@ -374,5 +397,82 @@ export function createAgentHandler(options: AgentHandlerOptions) {
       onError?.(error);
       send(res, errorReply('the agent failed', { retryable: true, status: 500 }));
     });
+  };
+}
+
+export type AgentHeartbeatStatus = NonNullable<components['schemas']['HeartbeatDto']['status']>;
+export type AgentProgress = Omit<components['schemas']['ReportProgressDto'], 'attempt'>;
+export type TaskStatusAfterReport = components['schemas']['ReportResultResponseDto']['status'];
+
+export interface AgentApiOptions extends Omit<YmeraClientOptions, 'token'> {
+  /** The agent's token (`ymra_…`), from POST /api/v1/agents or its credentials rotation. */
+  agentToken: string;
+}
+
+/** The agent's own API (`/api/v1/agent/...`), called with its agent token. */
+export interface AgentApi {
+  /** POST /api/v1/agent/heartbeat: keeps the agent `active` (or says it is busy, ...). */
+  heartbeat(status?: AgentHeartbeatStatus): Promise<components['schemas']['HeartbeatResponseDto']>;
+  /** POST /api/v1/agent/tasks/:id/progress: how far a running attempt got (the latest is kept). */
+  progress(taskId: string, attempt: number, progress: AgentProgress): Promise<void>;
+  /** POST /api/v1/agent/tasks/:id/result: the attempt's result; the task's status after it. */
+  result(taskId: string, attempt: number, result: unknown): Promise<TaskStatusAfterReport>;
+  /**
+   * POST /api/v1/agent/tasks/:id/result with an error: retryable makes Ymera retry with backoff
+   * while attempts remain, otherwise the task fails now. The task's status after it.
+   */
+  fail(
+    taskId: string,
+    attempt: number,
+    message: string,
+    options: { retryable: boolean },
+  ): Promise<TaskStatusAfterReport>;
+}
+
+/**
+ * A client of the agent's own API. A refused call throws a YmeraError: `attempt-not-running`
+ * (409) when the attempt is no longer running on the agent (it timed out, was cancelled, or was
+ * already reported: the first answer wins), `task-not-found` (404) for a task it never ran.
+ *
+ * @example
+ * const api = createAgentApi({ baseUrl: 'https://ymera.example.com', agentToken });
+ * await api.progress(task.taskId, task.attempt, { percent: 50 });
+ * await api.result(task.taskId, task.attempt, { summary });
+ */
+export function createAgentApi(options: AgentApiOptions): AgentApi {
+  const { agentToken, ...rest } = options;
+  const client = createYmeraClient({ ...rest, token: agentToken });
+  const report = async (
+    taskId: string,
+    body: components['schemas']['ReportResultDto'],
+  ): Promise<TaskStatusAfterReport> =>
+    unwrap(
+      await client.POST('/api/v1/agent/tasks/{id}/result', {
+        params: { path: { id: taskId } },
+        body,
+      }),
+    ).status;
+  return {
+    async heartbeat(status = 'active') {
+      return unwrap(await client.POST('/api/v1/agent/heartbeat', { body: { status } }));
+    },
+    async progress(taskId, attempt, progress) {
+      unwrap(
+        await client.POST('/api/v1/agent/tasks/{id}/progress', {
+          params: { path: { id: taskId } },
+          body: { ...progress, attempt },
+        }),
+      );
+    },
+    result(taskId, attempt, result) {
+      // JSON has no undefined: it is sent as null, like resultReply does.
+      const value = (
+        result === undefined ? null : result
+      ) as components['schemas']['ReportResultDto']['result'];
+      return report(taskId, { attempt, result: value });
+    },
+    fail(taskId, attempt, message, { retryable }) {
+      return report(taskId, { attempt, error: { message, retryable } });
+    },
   };
 }

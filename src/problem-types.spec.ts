@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { AgentApiError, AgentApiErrorCode } from './agent-api/agent-api.errors';
 import { AgentsError, AgentsErrorCode } from './agents/agents.errors';
 import { ApiKeysError, ApiKeysErrorCode } from './api-keys/api-keys.errors';
 import { AuthError, AuthErrorCode } from './auth/auth.errors';
@@ -28,6 +29,7 @@ const RAISE: Record<Module, (code: string, message: string) => Error> = {
       ? new EndpointRefusedError('not_allowlisted', message)
       : new AgentCardError(code as DispatchErrorCode.AgentCardInvalid, message),
   'api-keys': (code, message) => new ApiKeysError(code as ApiKeysErrorCode, message),
+  'agent-api': (code, message) => new AgentApiError(code as AgentApiErrorCode, message),
 };
 
 const request = { originalUrl: '/api/v1/things/1?x=1', id: 'req-1' } as unknown as Request;

@@ -1,3 +1,4 @@
+import { AGENT_API_PROBLEM_TYPES, AgentApiErrorCode } from './agent-api/agent-api.errors';
 import { AGENTS_PROBLEM_TYPES, AgentsErrorCode } from './agents/agents.errors';
 import { API_KEYS_PROBLEM_TYPES, ApiKeysErrorCode } from './api-keys/api-keys.errors';
 import { AUTH_PROBLEM_TYPES, AuthErrorCode } from './auth/auth.errors';
@@ -13,7 +14,8 @@ export type ProblemCode =
   | AgentsErrorCode
   | TasksErrorCode
   | DispatchErrorCode
-  | ApiKeysErrorCode;
+  | ApiKeysErrorCode
+  | AgentApiErrorCode;
 
 /**
  * Each module's table of problem types (its `<module>.errors.ts`). The exception filter answers a
@@ -28,6 +30,7 @@ export const PROBLEM_TYPES_BY_MODULE = {
   tasks: TASKS_PROBLEM_TYPES,
   dispatch: DISPATCH_PROBLEM_TYPES,
   'api-keys': API_KEYS_PROBLEM_TYPES,
+  'agent-api': AGENT_API_PROBLEM_TYPES,
 } as const;
 
 /** Every code's status and title in one record: a code of ProblemCode missing here fails to compile. */
@@ -38,6 +41,7 @@ export const ALL_PROBLEM_TYPES: ProblemTypes<ProblemCode> = {
   ...TASKS_PROBLEM_TYPES,
   ...DISPATCH_PROBLEM_TYPES,
   ...API_KEYS_PROBLEM_TYPES,
+  ...AGENT_API_PROBLEM_TYPES,
 };
 
 export const PROBLEM_CATALOG: ProblemCatalog = {

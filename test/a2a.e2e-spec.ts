@@ -365,7 +365,7 @@ describe('A2A agents', () => {
       expect(cancels[0].taskId).toEqual(expect.any(String));
     });
 
-    it('a worker stop aborts without telling the agent, retryable', async () => {
+    it('a worker stop aborts without telling the agent, interrupted', async () => {
       const dispatcher = t.app.get(DispatchService);
       const stop = new AbortController();
       const target = {
@@ -382,8 +382,29 @@ describe('A2A agents', () => {
       });
       await waitFor(() => agent.callsFor('tasks/get').length > gets, { what: 'polling' });
       stop.abort();
-      await expect(outcome).resolves.toMatchObject({ outcome: 'retryable_error' });
+      await expect(outcome).resolves.toMatchObject({ outcome: 'interrupted' });
       expect(agent.callsFor('tasks/cancel')).toHaveLength(cancels);
+    });
+
+    it("the owner's cancel of a running task reaches the agent as tasks/cancel", async () => {
+      const cancels = agent.callsFor('tasks/cancel').length;
+      const gets = agent.callsFor('tasks/get').length;
+      const task = await submit({ parameters: { behaviour: 'hang' } });
+      await waitFor(() => agent.callsFor('tasks/get').length > gets, {
+        what: 'the task to be polled',
+      });
+      const cancelled = await request(t.http)
+        .post(`/api/v1/tasks/${task.id}/cancel`)
+        .auth(alice.accessToken, bearer)
+        .expect(200);
+      expect(cancelled.body.status).toBe('cancelled');
+      await waitFor(() => agent.callsFor('tasks/cancel').length > cancels, {
+        what: 'tasks/cancel to reach the agent',
+      });
+      expect(await attemptsOf(task.id)).toEqual([
+        expect.objectContaining({ number: 1, outcome: 'cancelled' }),
+      ]);
+      expect(await finished(task.id)).toMatchObject({ status: 'cancelled', result: null });
     });
   });
 });

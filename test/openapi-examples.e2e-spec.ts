@@ -7,7 +7,8 @@ import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
  * each example of openapi.json must succeed. They are sent as a newcomer would try them (register,
  * log in, then the rest with that account's token), path ids filled with what the examples
  * themselves created (the agent of POST /agents for /agents/{id}, and so on); the agent's own
- * operations (security agentToken) go last, with the agentToken of POST /agents. The app has a
+ * operations (security agentToken) go last, with the agentToken of POST /agents (its reports on a
+ * task, on one running on that agent, put in that state as a worker would). The app has a
  * database of its own (the register example's username is fixed, so it registers once per
  * database) and runs no worker (APP_ROLE=api), so the example agent's public endpoint is never
  * dialled.
@@ -78,10 +79,35 @@ function bodyExamples(document: Document): Sent[] {
   return examples.sort((a, b) => rank(a) - rank(b));
 }
 
+/** The agent's reports on its tasks: each example is about attempt 1 of a task running on it. */
+const AGENT_TASKS = '/api/v1/agent/tasks';
+
 describe('OpenAPI request examples', () => {
   let iso: IsolatedEnv;
   let t: TestApp;
   let document: Document;
+
+  /**
+   * A new task of the example user, running its attempt 1 on the example agent as a worker would
+   * have started it (this app runs none): what an agent reports on (docs/agent-protocol.md).
+   */
+  async function runningTask(accessToken: string, createdIds: Map<string, string>) {
+    const agentId = createdIds.get('/api/v1/agents')!;
+    const task = await request(t.http)
+      .post('/api/v1/tasks')
+      .auth(accessToken, { type: 'bearer' })
+      .send({ name: 'reported on', taskType: 'summarize' })
+      .expect(201);
+    const taskId = (task.body as { id: string }).id;
+    await t.dataSource.query(
+      `WITH task AS (
+         UPDATE tasks SET status = 'in_progress', agent_id = $2, attempts = 1, started_at = now()
+          WHERE id = $1 RETURNING id)
+       INSERT INTO task_attempts (task_id, number, agent_id) SELECT id, 1, $2 FROM task`,
+      [taskId, agentId],
+    );
+    return taskId;
+  }
 
   beforeAll(async () => {
     iso = await isolatedEnv('openapi_examples');
@@ -130,7 +156,12 @@ describe('OpenAPI request examples', () => {
       const operation = document.paths[sent.path][sent.method as (typeof METHODS)[number]]!;
       const { operationId, example } = sent;
       const collection = /^(.*?)\/\{[^}]+\}/.exec(sent.path)?.[1];
-      const id = collection === undefined ? undefined : createdIds.get(collection);
+      const id =
+        collection === AGENT_TASKS
+          ? createdIds.get('/api/v1/agents')
+          : collection === undefined
+            ? undefined
+            : createdIds.get(collection);
       const needsToken = operation.security?.length !== 0;
       const token = sent.asAgent ? agentToken : accessToken;
       if ((collection !== undefined && !id) || (needsToken && !token)) {
@@ -139,7 +170,13 @@ describe('OpenAPI request examples', () => {
         answers.push({ operationId, example, status: 0, body: `no example gave ${missing}` });
         continue;
       }
-      const path = collection === undefined ? sent.path : sent.path.replace(/\{[^}]+\}/, id!);
+      const path =
+        collection === undefined
+          ? sent.path
+          : sent.path.replace(
+              /\{[^}]+\}/,
+              collection === AGENT_TASKS ? await runningTask(accessToken!, createdIds) : id!,
+            );
       let call = request(t.http)
         [sent.method as 'post'](path)
         .set('X-Forwarded-For', uniqueIp())

@@ -128,7 +128,7 @@ describe('task durability', () => {
   });
 
   /**
-   * The interrupted attempt is recorded as retryable, the second one succeeds, and the dead
+   * The attempt is recorded as interrupted (and retried), the second one succeeds, and the dead
    * worker's agent slot was given back.
    */
   async function expectRecoveredAfterInterruption(taskId: string): Promise<TaskView> {
@@ -136,7 +136,7 @@ describe('task durability', () => {
     expect(done).toMatchObject({ attempts: 2 });
     const attempts = await attemptsOf(taskId);
     expect(attempts.map((a) => [a.number, a.outcome])).toEqual([
-      [1, 'retryable_error'],
+      [1, 'interrupted'],
       [2, 'succeeded'],
     ]);
     expect(attempts[0].error).toBe(INTERRUPTED);

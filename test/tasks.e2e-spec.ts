@@ -456,20 +456,34 @@ describe('tasks', () => {
     }
   });
 
-  it('cancels a task mid-dispatch: the late answer is recorded but completes nothing', async () => {
-    const created = await submit(alice, { parameters: { behaviour: 'slow', ms: 500 } });
-    await agent.waitForRequest((r) => r.body?.taskId === created.id);
+  it('cancels a task mid-dispatch: the request is aborted and the agent sent a signed task.cancel', async () => {
+    const created = await submit(alice, { parameters: { behaviour: 'hang' } });
+    const dispatch = await agent.waitForRequest((r) => r.body?.taskId === created.id);
     const cancelled = await as(alice).post(`/api/v1/tasks/${created.id}/cancel`).expect(200);
-    expect(cancelled.body.status).toBe('cancelled');
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', result: null });
+    // Closed in the statement that cancelled the task.
+    expect(await attemptsOf(alice, created.id)).toEqual([
+      expect.objectContaining({ number: 1, outcome: 'cancelled', httpStatus: null }),
+    ]);
 
-    const [attempt] = await waitFor(
-      async () => {
-        const attempts = await attemptsOf(alice, created.id);
-        return attempts[0]?.outcome ? attempts : undefined;
-      },
-      { what: 'the running attempt to be recorded' },
-    );
-    expect(attempt).toMatchObject({ outcome: 'succeeded', httpStatus: 200 });
+    const cancel = await agent.waitForCancel((r) => r.body?.taskId === created.id);
+    expect(cancel.signatureValid).toBe(true);
+    expect(cancel.headers).toMatchObject({
+      'x-ymera-event': 'task.cancel',
+      'x-ymera-task-id': created.id,
+      'x-ymera-attempt': '1',
+    });
+    expect(JSON.parse(cancel.raw)).toEqual({ taskId: created.id, attempt: 1 });
+    expect(dispatch.headers['x-ymera-event']).toBe('task.dispatch');
+    await waitFor(() => dispatch.abandoned, { what: 'the dispatch request to be aborted' });
+
+    // What the agent says afterwards is ignored.
+    const late = await request(t.http)
+      .post(`/api/v1/agent/tasks/${created.id}/result`)
+      .auth(agent.agentToken, { type: 'bearer' })
+      .send({ attempt: 1, result: 'too late' });
+    expectProblem(late, 409);
+    expect(late.body.type).toBe('urn:ymera:problem:attempt-not-running');
     const task = (await as(alice).get(`/api/v1/tasks/${created.id}`).expect(200)).body as TaskView;
     expect(task).toMatchObject({ status: 'cancelled', result: null });
     expect(await auditActions(created.id)).toEqual(['task.create', 'task.cancel']);

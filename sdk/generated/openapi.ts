@@ -24,6 +24,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent/tasks/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report progress on a running attempt
+         * @description While the agent works on an attempt it accepted (202), it may say how far it got: the latest progress is kept with the attempt. 409 when the attempt is not running on this agent (finished, timed out, cancelled, or another number); 404 when the task never ran on it. Not audited.
+         */
+        post: operations["agentApiProgress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent/tasks/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report the result (or error) of a running attempt
+         * @description Ends an attempt the agent accepted (202), as a synchronous reply would: `result` completes the task; `error` with `retryable: true` retries it with backoff while attempts remain, `retryable: false` fails it now. The first answer wins: 409 when the attempt is not running on this agent (finished, timed out, cancelled or already reported); 404 when the task never ran on it. Recorded as task.complete or task.fail when it ends the task.
+         */
+        post: operations["agentApiResult"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents": {
         parameters: {
             query?: never;
@@ -357,7 +397,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a task
-         * @description Cancels a pending or in_progress task of the caller (any task for an admin): it is not dispatched again, and an attempt under way finishes unheard. 409 when it already completed, failed or was cancelled; 404 when there is no such task or it belongs to someone else. Recorded as task.cancel.
+         * @description Cancels a pending or in_progress task of the caller (any task for an admin): it is not dispatched again, and an attempt under way is recorded with outcome cancelled: its dispatch is aborted and the agent is sent a signed task.cancel (an A2A agent: tasks/cancel); whatever the agent answers afterwards is ignored. 409 when it already completed, failed or was cancelled; 404 when there is no such task or it belongs to someone else. Recorded as task.cancel.
          *
          *     API keys: needs `tasks:write`.
          */
@@ -977,6 +1017,60 @@ export interface components {
              */
             password: string;
         };
+        ReportProgressDto: {
+            /**
+             * @description The attempt the progress is about (the dispatch's "attempt")
+             * @example 1
+             */
+            attempt: number;
+            /** @example Read 12 of 40 pages */
+            message?: string;
+            /** @example 30 */
+            percent?: number;
+            /**
+             * @description Anything else to say about the progress; a JSON object of at most 16384 bytes
+             * @example {
+             *       "pagesRead": 12
+             *     }
+             */
+            data?: {
+                [key: string]: unknown;
+            };
+        };
+        ReportResultDto: {
+            /**
+             * @description The attempt reported on (the dispatch's "attempt")
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @description The task is done: its result (any JSON value). Give this or error.
+             * @example {
+             *       "summary": "Revenue grew 4%."
+             *     }
+             */
+            result?: ({
+                [key: string]: unknown;
+            } | null) | unknown[] | string | number | boolean;
+            /** @description The task failed. Give this or result. */
+            error?: components["schemas"]["ReportedErrorDto"];
+        };
+        ReportResultResponseDto: {
+            /**
+             * @description The task after the report: completed, pending (to be retried) or failed
+             * @enum {string}
+             */
+            status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+        };
+        ReportedErrorDto: {
+            /**
+             * @description Why the task failed, shown to its owner (at most 1000 characters kept)
+             * @example parameters.url is not a PDF
+             */
+            message: string;
+            /** @description true: retried with backoff while attempts remain; false: the task fails now */
+            retryable: boolean;
+        };
         TaskAttemptDto: {
             number: number;
             /** Format: uuid */
@@ -986,10 +1080,10 @@ export interface components {
             /** Format: date-time */
             finishedAt: string | null;
             /**
-             * @description null while the attempt is running
+             * @description null while the attempt is running; cancelled: the owner cancelled the task while it ran; interrupted: the worker stopped or died before the agent answered (retried like a retryable_error)
              * @enum {string|null}
              */
-            outcome: "succeeded" | "retryable_error" | "permanent_error" | null;
+            outcome: "succeeded" | "retryable_error" | "permanent_error" | "cancelled" | "interrupted" | null;
             /** @description The agent's HTTP status, if any */
             httpStatus: number | null;
             error: string | null;
@@ -1276,6 +1370,378 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
                      *       "instance": "/api/v1/agent/heartbeat",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    agentApiProgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id of the dispatch (its "taskId") */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportProgressDto"];
+            };
+        };
+        responses: {
+            /** @description Kept as the latest progress of the attempt */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/progress",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "attempt",
+                     *           "message": "attempt is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/progress",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such task, or it never ran on this agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:task-not-found",
+                     *       "title": "Task not found",
+                     *       "status": 404,
+                     *       "detail": "No such task, or it never ran on this agent.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/progress",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The attempt is not running on this agent: finished, timed out, cancelled or already reported */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:attempt-not-running",
+                     *       "title": "Attempt not running",
+                     *       "status": 409,
+                     *       "detail": "The attempt is not running on this agent: finished, timed out, cancelled or already reported.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/progress",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than 1 MiB.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/progress",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is not JSON, or in an encoding or charset the server does not read */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/progress",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/progress",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/progress",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    agentApiResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id of the dispatch (its "taskId") */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportResultDto"];
+            };
+        };
+        responses: {
+            /** @description The task after the report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportResultResponseDto"];
+                };
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/result",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "attempt",
+                     *           "message": "attempt is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/result",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such task, or it never ran on this agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:task-not-found",
+                     *       "title": "Task not found",
+                     *       "status": 404,
+                     *       "detail": "No such task, or it never ran on this agent.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/result",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The attempt is not running on this agent: finished, timed out, cancelled or already reported */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:attempt-not-running",
+                     *       "title": "Attempt not running",
+                     *       "status": 409,
+                     *       "detail": "The attempt is not running on this agent: finished, timed out, cancelled or already reported.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/result",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than 1 MiB.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/result",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is not JSON, or in an encoding or charset the server does not read */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/result",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/result",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/agent/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/result",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }
                      */

@@ -4,6 +4,7 @@ import { JsonObject, JsonValue } from '../common/json';
 import { A2aFetchError, A2aStatusError } from './a2a-fetch';
 import {
   DispatchOutcome,
+  interrupted,
   isRetryableStatus,
   MAX_REPLY_BYTES,
   permanent,
@@ -172,7 +173,7 @@ export function errorOutcome(error: unknown, timeoutMs: number): DispatchOutcome
       case 'network':
         return retryable('could not reach the agent');
       case 'aborted':
-        return retryable(error.reply.reason);
+        return interrupted(error.reply.reason);
       case 'response':
         return permanent(
           `the agent's reply is larger than ${MAX_REPLY_BYTES} bytes`,

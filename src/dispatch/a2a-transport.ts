@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { A2aFetchError, A2aStatusError, policyFetch } from './a2a-fetch';
 import { agentCardUrl, parseAgentCard, ReadAgentCard } from './a2a-card';
 import { errorOutcome, isRunning, messageOutcome, stateName, taskOutcome } from './a2a-outcome';
-import { CancelledOutcome, DispatchOutcome, retryable } from './classify';
+import { CancelledOutcome, DispatchOutcome, interrupted, retryable } from './classify';
 import { AgentCardError, DispatchErrorCode } from './dispatch.errors';
 import { EndpointPolicy } from './endpoint-policy';
 import { HttpTransport } from './http-transport';
@@ -136,8 +136,9 @@ export class A2aTransport {
       return taskOutcome(task);
     } catch (error) {
       if (options.cancel?.aborted) return this.cancelled(client, taskId, message);
-      if (options.signal?.aborted)
-        return retryable('the worker shut down before the agent answered');
+      if (options.signal?.aborted) {
+        return interrupted('the worker shut down before the agent answered');
+      }
       if (error instanceof A2aFetchError && error.reply.kind === 'network') {
         this.logger.warn(
           {

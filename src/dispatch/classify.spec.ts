@@ -122,7 +122,7 @@ describe('classifyReply', () => {
     });
   });
 
-  it('retries timeouts, connection errors and aborted dispatches', () => {
+  it('retries timeouts and connection errors; an aborted dispatch was interrupted', () => {
     expect(classifyReply({ kind: 'timeout', timeoutMs: 250 })).toEqual({
       outcome: 'retryable_error',
       httpStatus: null,
@@ -131,9 +131,22 @@ describe('classifyReply', () => {
     expect(
       classifyReply({ kind: 'network', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }),
     ).toEqual({ outcome: 'retryable_error', httpStatus: null, error: 'could not reach the agent' });
-    expect(classifyReply({ kind: 'aborted', reason: 'shutting down' })).toMatchObject({
-      outcome: 'retryable_error',
+    expect(classifyReply({ kind: 'aborted', reason: 'shutting down' })).toEqual({
+      outcome: 'interrupted',
+      httpStatus: null,
       error: 'shutting down',
+    });
+  });
+
+  it('reads 202 as accepted work, whatever its body says', () => {
+    const reply = { kind: 'response' as const, status: 202, oversized: false };
+    expect(classifyReply({ ...reply, body: Buffer.from('') })).toEqual({
+      outcome: 'accepted',
+      httpStatus: 202,
+    });
+    expect(classifyReply({ ...reply, body: Buffer.from('{"result":1}') })).toEqual({
+      outcome: 'accepted',
+      httpStatus: 202,
     });
   });
 

@@ -22,6 +22,22 @@ const CONTROL = /(?:\u001b\[[0-9;?]*[ -/]*[@-~]|[\p{Cc}\p{Cf}\u2028\u2029])+/gu;
  * is cut at MAX_AGENT_MESSAGE_CHARS characters. Empty when the body says nothing.
  */
 export function agentMessage(body: Buffer): string {
+  return cleanAgentText(messageOf(body));
+}
+
+/**
+ * Text an agent wrote, fit to show its task's owner: control characters become spaces, whitespace
+ * is collapsed, and it is cut at MAX_AGENT_MESSAGE_CHARS characters.
+ */
+export function cleanAgentText(message: string): string {
+  const clean = message.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  const characters = Array.from(clean);
+  return characters.length > MAX_AGENT_MESSAGE_CHARS
+    ? `${characters.slice(0, MAX_AGENT_MESSAGE_CHARS - 1).join('')}…`
+    : clean;
+}
+
+function messageOf(body: Buffer): string {
   const text = body.toString('utf8');
   const parsed = parseJson(body);
   let message = text;
@@ -39,11 +55,7 @@ export function agentMessage(body: Buffer): string {
         (value): value is string => typeof value === 'string' && value.trim() !== '',
       ) ?? text;
   }
-  const clean = message.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
-  const characters = Array.from(clean);
-  return characters.length > MAX_AGENT_MESSAGE_CHARS
-    ? `${characters.slice(0, MAX_AGENT_MESSAGE_CHARS - 1).join('')}…`
-    : clean;
+  return message;
 }
 
 /** "the agent answered HTTP 422", and after it what the agent said, when it said something. */
@@ -61,7 +73,17 @@ export type AgentReply =
 
 export type DispatchOutcome =
   | { outcome: 'succeeded'; httpStatus: number; result: JsonValue }
-  | { outcome: 'retryable_error' | 'permanent_error'; httpStatus: number | null; error: string };
+  | { outcome: 'retryable_error' | 'permanent_error'; httpStatus: number | null; error: string }
+  /** The worker stopped (DispatchOptions.signal) before the agent answered: retried elsewhere. */
+  | { outcome: 'interrupted'; httpStatus: null; error: string }
+  /**
+   * 202 Accepted (an http agent's long work): the attempt stays running until the agent posts its
+   * result to the agent API, or the attempt's timeout passes (docs/agent-protocol.md, "Long work").
+   */
+  | { outcome: 'accepted'; httpStatus: 202 };
+
+/** What a dispatch that is over says of its attempt: all but `accepted`. */
+export type FinalDispatchOutcome = Exclude<DispatchOutcome, { outcome: 'accepted' }>;
 
 /**
  * The task's owner cancelled it while it was being dispatched (DispatchOptions.cancel): the
@@ -73,12 +95,16 @@ export interface CancelledOutcome {
   error: string;
 }
 
-export function retryable(error: string, httpStatus: number | null = null): DispatchOutcome {
+export function retryable(error: string, httpStatus: number | null = null): FinalDispatchOutcome {
   return { outcome: 'retryable_error', httpStatus, error };
 }
 
-export function permanent(error: string, httpStatus: number | null = null): DispatchOutcome {
+export function permanent(error: string, httpStatus: number | null = null): FinalDispatchOutcome {
   return { outcome: 'permanent_error', httpStatus, error };
+}
+
+export function interrupted(error: string): FinalDispatchOutcome {
+  return { outcome: 'interrupted', httpStatus: null, error };
 }
 
 /** An endpoint the policy refused right before sending: a name that did not resolve may later. */
@@ -101,7 +127,8 @@ function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
 }
 
 /**
- * docs/agent-protocol.md, "The reply": 2xx with a JSON object holding `result` completes the task; 408, 429,
+ * docs/agent-protocol.md, "The reply": 202 accepts the work (its result comes later, through the
+ * agent API); another 2xx with a JSON object holding `result` completes the task; 408, 429,
  * 5xx, timeouts and connection errors are retried; any other answer (other 4xx, redirects, a 2xx
  * that is not JSON, has no `result` or is over 1 MiB) fails the task at once.
  */
@@ -114,11 +141,12 @@ export function classifyReply(reply: AgentReply): DispatchOutcome {
       // shown to users, it would tell them which ports of a host are open.
       return retryable('could not reach the agent');
     case 'aborted':
-      return retryable(reply.reason);
+      return interrupted(reply.reason);
     case 'response':
       break;
   }
   const { status } = reply;
+  if (status === 202) return { outcome: 'accepted', httpStatus: 202 };
   if (status < 200 || status >= 300) {
     if (isRetryableStatus(status)) return retryable(answered(status, reply.body), status);
     if (status >= 300 && status < 400) {

@@ -7,7 +7,10 @@ import { EndpointRefusedError } from './dispatch.errors';
 import { EndpointPolicy, pinnedLookup } from './endpoint-policy';
 import { CancelledOutcome, classifyReply, DispatchOutcome, refusedOutcome } from './classify';
 import { HttpTransport } from './http-transport';
-import { DispatchHeader, signBody, unixSeconds } from './signing';
+import { signedHeaders } from './signing';
+
+/** How long sending `task.cancel` may take: the attempt is over either way. */
+const CANCEL_TIMEOUT_MS = 5000;
 
 /** The JSON body every agent receives (docs/agent-protocol.md). */
 export interface DispatchMessage {
@@ -61,11 +64,48 @@ export class DispatchService {
     return this.dispatchHttp(target, message, options);
   }
 
+  /**
+   * Tells an http agent that the owner cancelled the attempt it accepted (202): a signed
+   * `task.cancel`, whatever it answers. An a2a agent is told through the dispatch's `cancel`
+   * signal (`tasks/cancel`), so this does nothing for one.
+   */
+  async cancel(target: DispatchTarget, message: DispatchMessage): Promise<void> {
+    if (target.protocol !== 'http') return;
+    let endpoint;
+    try {
+      endpoint = await this.endpoints.assertAllowed(target.endpointUrl);
+    } catch (error) {
+      if (!(error instanceof EndpointRefusedError)) throw error;
+      return;
+    }
+    const body = JSON.stringify({ taskId: message.taskId, attempt: message.attempt });
+    const reply = await this.http.send({
+      url: endpoint.url,
+      lookup: pinnedLookup(endpoint),
+      headers: {
+        'user-agent': USER_AGENT,
+        ...signedHeaders(target.signingSecret, 'task.cancel', message, body),
+      },
+      body,
+      timeoutMs: CANCEL_TIMEOUT_MS,
+    });
+    if (reply.kind !== 'response' || reply.status < 200 || reply.status >= 300) {
+      this.logger.warn(
+        {
+          taskId: message.taskId,
+          attempt: message.attempt,
+          reply: reply.kind === 'response' ? reply.status : reply.kind,
+        },
+        'The agent did not accept task.cancel',
+      );
+    }
+  }
+
   private async dispatchHttp(
     target: DispatchTarget,
     message: DispatchMessage,
     options: DispatchOptions,
-  ): Promise<DispatchOutcome> {
+  ): Promise<DispatchOutcome | CancelledOutcome> {
     let endpoint;
     try {
       // Checked again right before sending: the allow-list or DNS may have changed since the
@@ -76,23 +116,29 @@ export class DispatchService {
       return refusedOutcome(error);
     }
     const body = JSON.stringify(message);
-    const timestamp = unixSeconds();
+    const signals = [options.signal, options.cancel].filter((s) => s !== undefined);
     const reply = await this.http.send({
       url: endpoint.url,
       lookup: pinnedLookup(endpoint),
       headers: {
         'user-agent': USER_AGENT,
         accept: 'application/json',
-        [DispatchHeader.TaskId]: message.taskId,
-        [DispatchHeader.Attempt]: String(message.attempt),
-        [DispatchHeader.Timestamp]: timestamp,
-        [DispatchHeader.Signature]: signBody(target.signingSecret, timestamp, body),
+        ...signedHeaders(target.signingSecret, 'task.dispatch', message, body),
       },
       body,
       timeoutMs: options.timeoutMs,
-      signal: options.signal,
+      signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       abortReason: 'the worker shut down before the agent answered',
     });
+    if (options.cancel?.aborted) {
+      // Whatever the agent answered meanwhile is ignored: the task is cancelled.
+      await this.cancel(target, message);
+      return {
+        outcome: 'cancelled',
+        httpStatus: null,
+        error: 'cancelled by its owner; the agent was sent task.cancel',
+      };
+    }
     if (reply.kind === 'network') {
       this.logger.warn(
         {

@@ -19,6 +19,26 @@ export interface RunningAttempt extends SlotHolder {
   startedAt: Date;
 }
 
+/** An attempt closed by someone other than its worker (a cancel, its agent's report), or by it. */
+export interface ClosedAttempt {
+  attemptId: string;
+  outcome: AttemptOutcome;
+  error: string | null;
+  /** The task's status now, and its attempts. */
+  status: TaskStatus;
+  attempt: number;
+}
+
+/**
+ * What the agent API makes of an agent's report: `unknown` when the task never ran on the agent
+ * (none of its business), `not-running` when the attempt is not running on it (late, cancelled,
+ * finished, or another number), else the task's status after it.
+ */
+export type ReportOutcome =
+  | { kind: 'unknown' }
+  | { kind: 'not-running' }
+  | { kind: 'recorded'; status: TaskStatus; taskType: string | null };
+
 /** A task an attempt has just started on. */
 export interface StartedAttempt {
   attempt: number;
@@ -91,6 +111,28 @@ export interface TaskChangeRow {
   status: TaskStatus | null;
   attempts: number | null;
   interrupted_attempts: SlotHolder[];
+}
+
+export interface FinishRow extends TaskChangeRow {
+  closed: boolean;
+}
+
+/** The agent's report of its attempt (REPORT_RESULT, REPORT_PROGRESS). */
+export interface ReportRow {
+  /** REPORT_RESULT: the task's status after it; null when the attempt was not running. */
+  status?: TaskStatus | null;
+  task_type?: string | null;
+  /** REPORT_PROGRESS: whether it was stored. */
+  updated?: boolean;
+  known: boolean;
+}
+
+export interface ClosedAttemptRow {
+  id: string;
+  outcome: AttemptOutcome;
+  error: string | null;
+  status: TaskStatus;
+  attempts: number;
 }
 
 export interface ParkRow extends TaskChangeRow {

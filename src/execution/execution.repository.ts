@@ -1,9 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { JsonObject } from '../common/json';
 import { preparedQuery } from '../database/prepared-query';
 import {
   AttemptResult,
   BacklogPosition,
+  ClosedAttempt,
+  ClosedAttemptRow,
+  FinishRow,
+  ReportOutcome,
+  ReportRow,
   Candidate,
   CandidateRow,
   ParkedTask,
@@ -23,6 +29,9 @@ import {
 import {
   AGENTS_WITH_WAITING_TASKS,
   CANDIDATES,
+  CLOSED_ATTEMPTS,
+  REPORT_PROGRESS,
+  REPORT_RESULT,
   EXPIRE_HEARTBEATS,
   EXPIRE_WAITING_TASKS,
   FAIL_EXHAUSTED,
@@ -157,12 +166,17 @@ export class ExecutionRepository {
 
   /**
    * Closes a running attempt with its outcome and moves the task on: completed, back to pending
-   * (retryable with attempts left) or failed. When someone else already closed the attempt (the
-   * reconciler or a second worker took over), only a success still completes the task: the work
-   * is done, whoever noticed first.
+   * (retryable or interrupted with attempts left) or failed. When someone else already closed the
+   * attempt (`closed` false): a cancel or the agent's report keeps its answer; after a takeover
+   * (closed as interrupted) only a success still completes the task: the work is done, whoever
+   * noticed first.
    */
-  async finish(taskId: string, attemptId: string, result: AttemptResult): Promise<RecordedAttempt> {
-    const [row] = await preparedQuery<TaskChangeRow>(this.dataSource, FINISH_ATTEMPT, [
+  async finish(
+    taskId: string,
+    attemptId: string,
+    result: AttemptResult,
+  ): Promise<RecordedAttempt & { closed: boolean }> {
+    const [row] = await preparedQuery<FinishRow>(this.dataSource, FINISH_ATTEMPT, [
       taskId,
       attemptId,
       result.outcome,
@@ -170,7 +184,61 @@ export class ExecutionRepository {
       result.error === null ? null : storedError(result.error),
       result.outcome === 'succeeded' ? JSON.stringify(result.result ?? null) : null,
     ]);
-    return recorded(row);
+    return { ...recorded(row), closed: row.closed };
+  }
+
+  /**
+   * The agent's result (or error) for attempt `attempt` of `taskId`, which must be running on
+   * `agentId`: closes it and moves the task on, the first answer winning, and tells the worker
+   * that waits for it (ClosedAttempts).
+   */
+  async reportResult(
+    taskId: string,
+    attempt: number,
+    agentId: string,
+    result: AttemptResult,
+  ): Promise<ReportOutcome> {
+    const [row] = await preparedQuery<ReportRow>(this.dataSource, REPORT_RESULT, [
+      taskId,
+      attempt,
+      agentId,
+      result.outcome,
+      result.error === null ? null : bounded(result.error),
+      result.outcome === 'succeeded' ? JSON.stringify(result.result ?? null) : null,
+    ]);
+    if (!row.known) return { kind: 'unknown' };
+    if (!row.status) return { kind: 'not-running' };
+    return { kind: 'recorded', status: row.status, taskType: row.task_type ?? null };
+  }
+
+  /** Keeps the latest progress of attempt `attempt` of `taskId`, running on `agentId`. */
+  async reportProgress(
+    taskId: string,
+    attempt: number,
+    agentId: string,
+    progress: JsonObject,
+  ): Promise<ReportOutcome> {
+    const [row] = await preparedQuery<ReportRow>(this.dataSource, REPORT_PROGRESS, [
+      taskId,
+      attempt,
+      agentId,
+      JSON.stringify(progress),
+    ]);
+    if (!row.known) return { kind: 'unknown' };
+    if (!row.updated) return { kind: 'not-running' };
+    return { kind: 'recorded', status: 'in_progress', taskType: null };
+  }
+
+  /** Of these attempts, the ones that are closed, with their task's status now. */
+  async closedAttempts(attemptIds: string[]): Promise<ClosedAttempt[]> {
+    const rows = await this.dataSource.query<ClosedAttemptRow[]>(CLOSED_ATTEMPTS, [attemptIds]);
+    return rows.map((row) => ({
+      attemptId: row.id,
+      outcome: row.outcome,
+      error: row.error,
+      status: row.status,
+      attempt: row.attempts,
+    }));
   }
 
   /**

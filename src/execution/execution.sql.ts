@@ -19,7 +19,7 @@ import { auditInsert } from '../audit/audit.sql';
 function closeInterrupted(errorParam: number): string {
   return `interrupted AS (
     UPDATE task_attempts
-       SET finished_at = now(), outcome = 'retryable_error', error = $${errorParam}
+       SET finished_at = now(), outcome = 'interrupted', error = $${errorParam}
      WHERE task_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM task)
     RETURNING id, agent_id
   )`;
@@ -189,35 +189,112 @@ export const EXPIRE_WAITING_TASKS = `WITH task AS (
   SELECT task_type FROM task`;
 
 /**
+ * The task row, locked first: every statement that changes a task and one of its attempts takes
+ * the task's lock before the attempt's (as a cancel does), so two of them never wait for each
+ * other in opposite order.
+ */
+const LOCK_TASK = (where: string) => `locked AS (SELECT id FROM tasks WHERE ${where} FOR UPDATE)`;
+
+/**
+ * The task after its running attempt closed with outcome $o (error $e, result $r as JSON text):
+ * completed, back to pending (retryable or interrupted, with attempts left) or failed.
+ */
+function afterAttempt(o: string, e: string, r: string): string {
+  const retried = `${o} IN ('retryable_error', 'interrupted') AND attempts < max_attempts`;
+  return `status = CASE WHEN ${o} = 'succeeded' THEN 'completed'
+                        WHEN ${retried} THEN 'pending'
+                        ELSE 'failed' END,
+           result = ${r}::jsonb,
+           error_message = ${e},
+           completed_at = CASE WHEN ${retried} THEN NULL ELSE now() END,
+           updated_at = now()`;
+}
+
+/**
+ * Where a statement that closes an attempt on behalf of its worker (the agent's report, a cancel)
+ * announces it at commit, with the attempt id: the worker running it LISTENs (ClosedAttempts).
+ */
+export const ATTEMPT_CLOSED_CHANNEL = 'ymera_attempt_closed';
+
+/** Announces at commit that the attempts of the "attempt" CTE (RETURNING id) were closed. */
+export const NOTIFY_CLOSED = `notified AS (
+    SELECT pg_notify('${ATTEMPT_CLOSED_CHANNEL}', id::text) FROM attempt
+  )`;
+
+/**
  * $1 task, $2 attempt, $3 outcome, $4 HTTP status, $5 error, $6 result (JSON text). When the
- * attempt was already closed by someone else, only a success still moves the task.
+ * attempt was already closed by someone else, only a success still moves the task, and only when
+ * the attempt had been closed as interrupted (its worker was thought dead): the work is done,
+ * whoever noticed first. An attempt a cancel or the agent's own report closed keeps that answer
+ * (the first one wins). `closed`: whether this statement closed the attempt.
  */
 export const FINISH_ATTEMPT = {
   name: 'ymera_task_finish_attempt',
-  text: `WITH attempt AS (
+  text: `WITH ${LOCK_TASK('id = $1')}, attempt AS (
     UPDATE task_attempts
        SET finished_at = now(), outcome = $3, http_status = $4, error = $5
-     WHERE id = $2 AND finished_at IS NULL
+     WHERE id = $2 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM locked)
     RETURNING id
   ), task AS (
     UPDATE tasks
-       SET status = CASE
-             WHEN $3 = 'succeeded' THEN 'completed'
-             WHEN $3 = 'retryable_error' AND attempts < max_attempts THEN 'pending'
-             ELSE 'failed' END,
-           result = $6::jsonb,
-           error_message = $5,
-           completed_at = CASE
-             WHEN $3 = 'retryable_error' AND attempts < max_attempts THEN NULL
-             ELSE now() END,
-           updated_at = now()
+       SET ${afterAttempt('$3', '$5', '$6')}
      WHERE id = $1 AND status IN ('pending', 'in_progress')
-       AND ($3 = 'succeeded' OR EXISTS (SELECT 1 FROM attempt))
+       AND (EXISTS (SELECT 1 FROM attempt)
+            OR ($3 = 'succeeded' AND EXISTS (SELECT 1 FROM task_attempts
+                                              WHERE id = $2 AND outcome = 'interrupted')))
     RETURNING id, status, owner_id, attempts, error_message
   ), ${AUDIT_FINISHED}
   SELECT (SELECT status FROM task) AS status, (SELECT attempts FROM task) AS attempts,
-         '[]'::json AS interrupted_attempts`,
+         EXISTS (SELECT 1 FROM attempt) AS closed, '[]'::json AS interrupted_attempts`,
 };
+
+/**
+ * The agent's report of its running attempt (POST /api/v1/agent/tasks/:id/result): closes it as
+ * the worker would have with a synchronous reply, first answer wins (the attempt must still be
+ * running, on this agent), and announces it to the worker that waits for it. $1 task, $2 attempt
+ * number, $3 agent, $4 outcome, $5 error, $6 result (JSON text). `known`: whether the task ever
+ * ran on this agent (else it is none of its business: 404).
+ */
+export const REPORT_RESULT = {
+  name: 'ymera_task_report_result',
+  text: `WITH ${LOCK_TASK("id = $1 AND status = 'in_progress'")}, attempt AS (
+    UPDATE task_attempts
+       SET finished_at = now(), outcome = $4, error = $5
+     WHERE task_id = $1 AND number = $2 AND agent_id = $3 AND finished_at IS NULL
+       AND EXISTS (SELECT 1 FROM locked)
+    RETURNING id
+  ), task AS (
+    UPDATE tasks
+       SET ${afterAttempt('$4', '$5', '$6')}
+     WHERE id = $1 AND EXISTS (SELECT 1 FROM attempt)
+    RETURNING id, status, owner_id, attempts, error_message, task_type
+  ), ${AUDIT_FINISHED}, ${NOTIFY_CLOSED}
+  SELECT (SELECT status FROM task) AS status, (SELECT task_type FROM task) AS task_type,
+         (SELECT count(*) FROM notified) AS notified,
+         EXISTS (SELECT 1 FROM task_attempts WHERE task_id = $1 AND agent_id = $3) AS known`,
+};
+
+/**
+ * The latest progress of a running attempt, from its agent (POST
+ * /api/v1/agent/tasks/:id/progress). $1 task, $2 attempt number, $3 agent, $4 the progress
+ * (JSON text; its time is added). `known` as in REPORT_RESULT.
+ */
+export const REPORT_PROGRESS = {
+  name: 'ymera_task_report_progress',
+  text: `WITH attempt AS (
+    UPDATE task_attempts
+       SET progress = $4::jsonb || jsonb_build_object('at', now())
+     WHERE task_id = $1 AND number = $2 AND agent_id = $3 AND finished_at IS NULL
+    RETURNING id
+  )
+  SELECT EXISTS (SELECT 1 FROM attempt) AS updated,
+         EXISTS (SELECT 1 FROM task_attempts WHERE task_id = $1 AND agent_id = $3) AS known`,
+};
+
+/** Of the attempts $1 (ids), those closed, with their task's status now. */
+export const CLOSED_ATTEMPTS = `SELECT a.id, a.outcome, a.error, t.status, t.attempts
+  FROM task_attempts a JOIN tasks t ON t.id = a.task_id
+ WHERE a.id = ANY ($1::uuid[]) AND a.finished_at IS NOT NULL`;
 
 /** $1 task, $2 interruption message. For an in_progress task whose worker is gone. */
 export const INTERRUPT_TASK = {

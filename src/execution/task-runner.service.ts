@@ -5,16 +5,33 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
-import { DispatchOutcome, retryable } from '../dispatch/classify';
-import { DispatchService } from '../dispatch/dispatch.service';
+import {
+  CancelledOutcome,
+  FinalDispatchOutcome,
+  interrupted,
+  retryable,
+} from '../dispatch/classify';
+import { DispatchMessage, DispatchService } from '../dispatch/dispatch.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { TaskQueue } from '../queue/task-queue.service';
 import { JobFailure, RetryableAttemptError, TaskJobData } from '../queue/tasks.queue';
 import { AgentRouter, RouteRequest } from './agent-router';
 import { AgentSlots } from './agent-slots';
-import { Candidate, RecordedAttempt, SlotHolder } from './execution.records';
+import { ClosedAttempts, WatchedAttempt } from './closed-attempts.service';
+import { Candidate, ClosedAttempt, RecordedAttempt, SlotHolder } from './execution.records';
 import { ExecutionRepository, storedError } from './execution.repository';
 import { WaitingTasks } from './waiting-tasks.service';
+
+/**
+ * How an attempt's dispatch ended: an answer (or its absence) to record, a cancel, or the agent's
+ * report through the agent API, already recorded.
+ */
+type Ended =
+  | FinalDispatchOutcome
+  | CancelledOutcome
+  | { outcome: 'accepted'; httpStatus: 202 }
+  | { outcome: 'reported'; closed: ClosedAttempt };
+type Over = Exclude<Ended, { outcome: 'accepted' }>;
 
 /** Thrown for a failure that ends the task: the job is discarded and fails at once. */
 class FinalAttemptError extends JobFailure {
@@ -23,7 +40,8 @@ class FinalAttemptError extends JobFailure {
 
 /**
  * Runs one attempt of a task: claims an agent, marks the task in_progress, dispatches, records
- * the outcome and gives the agent's slot back. Throws a RetryableAttemptError to make Bull retry
+ * the outcome (or, when the agent answered 202, waits for its report through the agent API) and
+ * gives the agent's slot back. A cancel of the task stops the attempt and tells the agent. Throws a RetryableAttemptError to make Bull retry
  * with backoff; discards the job when the task has failed for good. When no agent can take the
  * task now, that is no attempt: the task waits for one (WaitingTasks) and the job ends.
  */
@@ -43,6 +61,7 @@ export class TaskRunner {
     private readonly metrics: MetricsService,
     private readonly waiting: WaitingTasks,
     private readonly queue: TaskQueue,
+    private readonly closedAttempts: ClosedAttempts,
   ) {
     // Every in-flight dispatch listens to this one signal.
     setMaxListeners(0, this.stopping.signal);
@@ -57,7 +76,7 @@ export class TaskRunner {
 
   /**
    * Waits for in-flight attempts for up to graceMs, then aborts the rest (their attempts are
-   * recorded as retryable, so another worker retries them) and waits for their bookkeeping.
+   * recorded as interrupted, so another worker retries them) and waits for their bookkeeping.
    */
   async drain(graceMs: number): Promise<void> {
     if (this.running.size > 0) {
@@ -72,7 +91,6 @@ export class TaskRunner {
 
   private async attempt(job: Job<TaskJobData>): Promise<void> {
     const data = job.data;
-    const timeoutMs = data.timeoutMs ?? this.config.tasks.dispatchTimeoutMs;
     // Jobs queued before generations existed carry none: theirs is the first.
     const generation = data.jobGeneration ?? 0;
     const route: RouteRequest = {
@@ -85,6 +103,23 @@ export class TaskRunner {
     const target = await this.router.claim(route, attemptId);
     if (target === 'none' || target === 'busy') return this.park(job, route, generation);
 
+    // Watched before it opens: a cancel or the agent's report that closes it is heard.
+    const watch = this.closedAttempts.watch(attemptId);
+    try {
+      await this.dispatchAttempt(job, target, attemptId, generation, watch);
+    } finally {
+      watch.stop();
+    }
+  }
+
+  private async dispatchAttempt(
+    job: Job<TaskJobData>,
+    target: Candidate,
+    attemptId: string,
+    generation: number,
+    watch: WatchedAttempt,
+  ): Promise<void> {
+    const data = job.data;
     let opened;
     try {
       opened = await this.repository.start(data.taskId, target.id, attemptId, generation);
@@ -101,28 +136,45 @@ export class TaskRunner {
     const { started } = opened;
     // Meanwhile: Bull Board numbers the job's attempts as the task's.
     const numbered = this.queue.showAttempt(job, started.attempt);
+    const timeoutMs = started.timeoutMs ?? data.timeoutMs ?? this.config.tasks.dispatchTimeoutMs;
+    const message: DispatchMessage = {
+      taskId: data.taskId,
+      attempt: started.attempt,
+      taskType: started.taskType,
+      name: started.name,
+      parameters: started.parameters,
+      priority: started.priority,
+    };
 
-    let outcome: DispatchOutcome;
     const dispatchedAt = performance.now();
+    let outcome: Ended;
     try {
-      outcome = await this.dispatcher.dispatch(
-        target,
-        {
-          taskId: data.taskId,
-          attempt: started.attempt,
-          taskType: started.taskType,
-          name: started.name,
-          parameters: started.parameters,
-          priority: started.priority,
-        },
-        { timeoutMs: started.timeoutMs ?? timeoutMs, signal: this.stopping.signal },
-      );
+      outcome = await this.dispatcher.dispatch(target, message, {
+        timeoutMs,
+        signal: this.stopping.signal,
+        cancel: watch.cancelled,
+      });
     } catch (error) {
       this.logger.error({ err: error, taskId: data.taskId }, 'Dispatch failed unexpectedly');
       outcome = retryable('the dispatcher failed before the agent answered');
     }
-    this.metrics.dispatchObserved(outcome.outcome, (performance.now() - dispatchedAt) / 1000);
+    if (outcome.outcome === 'accepted') {
+      outcome = await this.awaitReport(watch, timeoutMs, dispatchedAt + timeoutMs);
+      if (outcome.outcome === 'cancelled') await this.tellCancelled(target, message);
+    }
+    await numbered;
+    this.metrics.dispatchObserved(
+      outcome.outcome === 'reported' ? outcome.closed.outcome : outcome.outcome,
+      (performance.now() - dispatchedAt) / 1000,
+    );
 
+    // The cancel closed the attempt and the task; the agent was told.
+    if (outcome.outcome === 'cancelled') return this.release(target, attemptId);
+    // The agent's report closed the attempt and moved the task on (and counted it).
+    if (outcome.outcome === 'reported') {
+      await this.release(target, attemptId);
+      return this.settleReported(job, outcome.closed);
+    }
     // When recording fails (database down) the attempt stays open and keeps its slot: Bull retries
     // the job, and the next attempt closes this one as interrupted and gives the slot back then.
     const recorded = await this.repository.finish(data.taskId, attemptId, {
@@ -132,9 +184,72 @@ export class TaskRunner {
       result: outcome.outcome === 'succeeded' ? outcome.result : undefined,
     });
     await this.release(target, attemptId);
-    await numbered;
+    if (!recorded.closed) {
+      // Someone else closed it first: the agent's report (its timeout lost the race), a cancel.
+      const [closed] = await this.repository.closedAttempts([attemptId]);
+      if (closed && closed.outcome !== 'interrupted') return this.settleReported(job, closed);
+    }
     this.count(recorded, data);
     if (outcome.outcome !== 'succeeded') this.settle(job, recorded, storedError(outcome.error));
+  }
+
+  /**
+   * The agent answered 202: its result or error comes through the agent API (ClosedAttempts hears
+   * it), unless the attempt's time runs out first (a retryable failure), the owner cancels it, or
+   * the worker stops (interrupted). Keeps the job, and the agent's slot, meanwhile.
+   */
+  private async awaitReport(
+    watch: WatchedAttempt,
+    timeoutMs: number,
+    deadline: number,
+  ): Promise<Over> {
+    const timer = new AbortController();
+    const left = Math.max(0, deadline - performance.now());
+    const expiry = sleep(left, 'timeout' as const, { signal: timer.signal });
+    const stopped = new Promise<'stopped'>((resolve) => {
+      if (this.stopping.signal.aborted) resolve('stopped');
+      this.stopping.signal.addEventListener('abort', () => resolve('stopped'), {
+        once: true,
+        signal: timer.signal,
+      });
+    });
+    try {
+      const first = await Promise.race([watch.closed, expiry, stopped]);
+      if (first === 'timeout') {
+        return retryable(
+          `the agent accepted the task (202) but posted no result within ${timeoutMs} ms`,
+        );
+      }
+      if (first === 'stopped') {
+        return interrupted('the worker shut down before the agent posted its result');
+      }
+      if (first.outcome === 'cancelled') {
+        return { outcome: 'cancelled', httpStatus: null, error: first.error ?? '' };
+      }
+      return { outcome: 'reported', closed: first };
+    } finally {
+      // Ends the timer (its promise rejects, unheard: the race is over) and the stop listener.
+      timer.abort();
+    }
+  }
+
+  /** A cancel closed an attempt its agent had accepted (202): the agent is told, best effort. */
+  private async tellCancelled(target: Candidate, message: DispatchMessage): Promise<void> {
+    try {
+      await this.dispatcher.cancel(target, message);
+    } catch (error) {
+      this.logger.warn({ err: error, taskId: message.taskId }, 'Could not send task.cancel');
+    }
+  }
+
+  /** Makes Bull do what the agent's report (or a cancel) left the task as. */
+  private settleReported(job: Job<TaskJobData>, closed: ClosedAttempt): void {
+    if (closed.outcome === 'succeeded' || closed.outcome === 'cancelled') return;
+    this.settle(
+      job,
+      { status: closed.status, attempt: closed.attempt, interrupted: [] },
+      closed.error ?? '',
+    );
   }
 
   /**

@@ -76,6 +76,8 @@ describe('MetricsService', () => {
     expect(text).toContain('task_dispatch_duration_seconds_count{outcome="succeeded"} 1');
     expect(text).toContain('task_dispatch_duration_seconds_count{outcome="retryable_error"} 0');
     expect(text).toContain('task_dispatch_duration_seconds_count{outcome="permanent_error"} 0');
+    expect(text).toContain('task_dispatch_duration_seconds_count{outcome="cancelled"} 0');
+    expect(text).toContain('task_dispatch_duration_seconds_count{outcome="interrupted"} 0');
   });
 
   it('keeps what another app of the process observed when it starts', async () => {

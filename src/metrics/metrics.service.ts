@@ -6,13 +6,16 @@ import { BoundedLabelValues } from './bounded-label';
 import { Metric } from './metric-definitions';
 
 export type TaskCountedStatus = 'created' | 'completed' | 'failed' | 'cancelled';
-/** The outcome label of task_dispatch_duration_seconds: the outcome of a dispatch (dispatch/classify.ts). */
-export type DispatchOutcomeLabel = 'succeeded' | 'retryable_error' | 'permanent_error';
+/** The outcome label of task_dispatch_duration_seconds: how the attempt the dispatch made ended. */
+export type DispatchOutcomeLabel =
+  'succeeded' | 'retryable_error' | 'permanent_error' | 'cancelled' | 'interrupted';
 
 const DISPATCH_OUTCOME_LABELS: readonly DispatchOutcomeLabel[] = [
   'succeeded',
   'retryable_error',
   'permanent_error',
+  'cancelled',
+  'interrupted',
 ];
 
 type HttpLabels = 'method' | 'route' | 'status';

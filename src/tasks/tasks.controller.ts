@@ -153,7 +153,9 @@ export class TasksController {
     summary: 'Cancel a task',
     description:
       'Cancels a pending or in_progress task of the caller (any task for an admin): it is not ' +
-      'dispatched again, and an attempt under way finishes unheard. 409 when it already ' +
+      'dispatched again, and an attempt under way is recorded with outcome cancelled: its ' +
+      'dispatch is aborted and the agent is sent a signed task.cancel (an A2A agent: ' +
+      'tasks/cancel); whatever the agent answers afterwards is ignored. 409 when it already ' +
       'completed, failed or was cancelled; 404 when there is no such task or it belongs to ' +
       'someone else. Recorded as task.cancel.',
   })

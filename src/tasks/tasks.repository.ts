@@ -6,6 +6,7 @@ import { ClientContext } from '../common/decorators/client-context.decorator';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { findVisible } from '../common/ownership/owned';
 import { preparedQuery } from '../database/prepared-query';
+import { NOTIFY_CLOSED } from '../execution/execution.sql';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksDto } from './dto/list-tasks.dto';
 import { TaskAttempt } from './entities/task-attempt.entity';
@@ -44,6 +45,21 @@ const INSERT_TASK = {
   )
   SELECT ${TASK_COLUMNS} FROM task`,
 };
+
+const CANCELLED = 'cancelled by its owner';
+
+/** $1 task (locked by the caller), $2 the cancelled attempt's error. */
+const CANCEL_TASK = `WITH task AS (
+    UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now(),
+                     waiting_since = NULL, schedule_deadline = NULL
+     WHERE id = $1
+    RETURNING ${TASK_COLUMNS}
+  ), attempt AS (
+    UPDATE task_attempts SET finished_at = now(), outcome = 'cancelled', error = $2
+     WHERE task_id = $1 AND finished_at IS NULL
+    RETURNING id
+  ), ${NOTIFY_CLOSED}
+  SELECT ${TASK_COLUMNS}, (SELECT count(*) FROM notified) AS notified FROM task`;
 
 export interface InsertedTask {
   task: Task;
@@ -126,14 +142,14 @@ export class TasksRepository {
       .find({ where: { taskId }, order: { number: 'ASC' } });
   }
 
-  /** Marks the task cancelled (and no longer waiting for an agent), in `manager`'s transaction. */
+  /**
+   * Marks the task cancelled (and no longer waiting for an agent), in `manager`'s transaction,
+   * after its row was locked. Its running attempt, if any, is closed as `cancelled` in the same
+   * statement and announced to the worker running it, which stops the dispatch and tells the agent
+   * (docs/agent-protocol.md, "Cancel"): whatever the agent answers afterwards finds it closed.
+   */
   async cancel(manager: EntityManager, taskId: string): Promise<Task> {
-    const [[row]] = await manager.query<[TaskRow[], number]>(
-      `UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now(),
-                        waiting_since = NULL, schedule_deadline = NULL
-        WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
-      [taskId],
-    );
+    const [row] = await manager.query<TaskRow[]>(CANCEL_TASK, [taskId, CANCELLED]);
     return taskFromRow(row);
   }
 

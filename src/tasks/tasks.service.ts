@@ -65,7 +65,10 @@ export class TasksService {
     return TaskDto.from(await this.repository.findVisible(actor, id));
   }
 
-  /** Pending and in_progress tasks can be cancelled; an attempt under way finishes unheard. */
+  /**
+   * Pending and in_progress tasks can be cancelled; an attempt under way is closed as cancelled
+   * and its worker stops it and tells the agent (TasksRepository.cancel).
+   */
   async cancel(actor: AuthenticatedUser, id: string, client: ClientContext): Promise<TaskDto> {
     const task = await this.repository.transaction(async (manager) => {
       const current = await this.repository.findVisible(actor, id, manager, true);

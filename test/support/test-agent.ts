@@ -8,7 +8,17 @@ import {
 } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
 import request from 'supertest';
-import { AgentReply, errorReply, resultReply, TaskDispatch, verifyDispatch } from '../../sdk/agent';
+import {
+  acceptedReply,
+  AgentReply,
+  createAgentApi,
+  DispatchHeader,
+  errorReply,
+  resultReply,
+  TaskDispatch,
+  verifyDispatch,
+} from '../../sdk/agent';
+import { YmeraError } from '../../sdk/client';
 import { TestApp } from './app';
 import { RegisteredUser } from './factories';
 
@@ -26,6 +36,12 @@ import { RegisteredUser } from './factories';
  * - not-json: 200 with a text body
  * - no-result: 200 with a JSON object lacking "result"
  * - huge: 200 with a 2 MiB JSON body
+ * - accept-result: 202, then (after `ms`, default 20) posts its progress when `progress` is set,
+ *   and then the result, through the agent API (README, "Long work")
+ * - accept-error: 202, then posts an error (`detail`, `retryable`: true unless false) for the first
+ *   `n` attempts (all when unset), the result for later ones
+ * - accept-silent: 202, and nothing after it
+ * Every `task.cancel` it receives is recorded in `cancels`; every report it posts in `reports`.
  */
 export type Behaviour =
   | 'succeed'
@@ -39,7 +55,10 @@ export type Behaviour =
   | 'slow'
   | 'not-json'
   | 'no-result'
-  | 'huge';
+  | 'huge'
+  | 'accept-result'
+  | 'accept-error'
+  | 'accept-silent';
 
 export interface RecordedRequest {
   /** Date.now() when the request's body had arrived. */
@@ -51,6 +70,19 @@ export interface RecordedRequest {
   /** Whether the agent library (sdk/agent.ts) accepted the request as signed by Ymera. */
   signatureValid: boolean;
   answeredStatus: number | null;
+  /** Whether Ymera closed the request before the agent answered it. */
+  abandoned: boolean;
+}
+
+/** What the agent posted to the agent API about an attempt, and how it was answered. */
+export interface Report {
+  taskId: string;
+  attempt: number;
+  kind: 'progress' | 'result' | 'error';
+  /** The task's status after a result or error; 'accepted' for progress. */
+  answer?: string;
+  /** The problem's code when the report was refused (or what went wrong sending it). */
+  refused?: string | null;
 }
 
 function signatureValid(secret: string, headers: IncomingHttpHeaders, raw: Buffer): boolean {
@@ -67,9 +99,17 @@ function signatureValid(secret: string, headers: IncomingHttpHeaders, raw: Buffe
  * is wrong), behaves as each task's parameters say, and records every request.
  */
 export class TestAgent {
+  /** The dispatches (X-Ymera-Event task.dispatch) received. */
   readonly requests: RecordedRequest[] = [];
+  /** The task.cancel messages received. */
+  readonly cancels: RecordedRequest[] = [];
+  readonly reports: Report[] = [];
   /** The signing secret Ymera gave when the agent was registered. */
   secret = '';
+  /** Its agent token, for its reports through the agent API. */
+  agentToken = '';
+  /** Where the application listens, for the agent API (set by tests of 202 behaviours). */
+  apiBaseUrl = '';
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly events = new EventEmitter();
@@ -103,20 +143,42 @@ export class TestAgent {
     match: (request: RecordedRequest) => boolean,
     timeoutMs = 20_000,
   ): Promise<RecordedRequest> {
-    const seen = this.requests.find(match);
-    if (seen) return Promise.resolve(seen);
+    return this.waitFor('request', this.requests, match, timeoutMs);
+  }
+
+  /** Resolves with the first task.cancel (already received or still to come) that matches. */
+  waitForCancel(
+    match: (request: RecordedRequest) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<RecordedRequest> {
+    return this.waitFor('cancel', this.cancels, match, timeoutMs);
+  }
+
+  /** Resolves with the first report (already posted or still to come) that matches. */
+  waitForReport(match: (report: Report) => boolean, timeoutMs = 20_000): Promise<Report> {
+    return this.waitFor('report', this.reports, match, timeoutMs);
+  }
+
+  private waitFor<T>(
+    event: string,
+    seen: T[],
+    match: (item: T) => boolean,
+    timeoutMs: number,
+  ): Promise<T> {
+    const found = seen.find(match);
+    if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.events.off('request', listener);
-        reject(new Error(`the test agent saw no matching request within ${timeoutMs} ms`));
+        this.events.off(event, listener);
+        reject(new Error(`the test agent saw no matching ${event} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const listener = (recorded: RecordedRequest) => {
-        if (!match(recorded)) return;
+      const listener = (item: T) => {
+        if (!match(item)) return;
         clearTimeout(timer);
-        this.events.off('request', listener);
-        resolve(recorded);
+        this.events.off(event, listener);
+        resolve(item);
       };
-      this.events.on('request', listener);
+      this.events.on(event, listener);
     });
   }
 
@@ -145,14 +207,23 @@ export class TestAgent {
         body,
         signatureValid: signatureValid(this.secret, req.headers, bytes),
         answeredStatus: null,
+        abandoned: false,
       };
-      this.requests.push(recorded);
+      res.on('close', () => {
+        if (recorded.answeredStatus === null) recorded.abandoned = true;
+      });
       const answer = (status: number, payload: string, type = 'application/json') => {
         recorded.answeredStatus = status;
         if (res.destroyed) return;
         res.writeHead(status, { 'content-type': type }).end(payload);
       };
       const reply = (r: AgentReply) => answer(r.status, r.body, r.headers['content-type']);
+      if (req.headers[DispatchHeader.Event] === 'task.cancel') {
+        this.cancels.push(recorded);
+        this.events.emit('cancel', recorded);
+        return answer(recorded.signatureValid ? 204 : 401, '');
+      }
+      this.requests.push(recorded);
       this.events.emit('request', recorded);
       if (!recorded.signatureValid) {
         return reply(errorReply('bad signature', { retryable: false, status: 401 }));
@@ -215,6 +286,46 @@ export class TestAgent {
         recorded.answeredStatus = 200;
         res.end(JSON.stringify({ result: 'x'.repeat(2 * 1024 * 1024) }));
         return;
+      case 'accept-result':
+      case 'accept-error':
+        reply(acceptedReply());
+        setTimeout(() => void this.report(recorded.body, behaviour), Number(parameters.ms ?? 20));
+        return;
+      case 'accept-silent':
+        return reply(acceptedReply());
+    }
+  }
+
+  /** What an agent that answered 202 posts afterwards, through the agent API (sdk/agent.ts). */
+  private async report(task: TaskDispatch, behaviour: Behaviour): Promise<void> {
+    const { taskId, attempt, parameters } = task;
+    const api = createAgentApi({ baseUrl: this.apiBaseUrl, agentToken: this.agentToken });
+    const post = async (kind: Report['kind'], call: () => Promise<string | void>) => {
+      const report: Report = { taskId, attempt, kind };
+      try {
+        report.answer = (await call()) ?? 'accepted';
+      } catch (error) {
+        report.refused = error instanceof YmeraError ? error.code : String(error);
+      }
+      this.reports.push(report);
+      this.events.emit('report', report);
+    };
+    if (parameters.progress) {
+      await post('progress', () =>
+        api.progress(taskId, attempt, { message: 'half way', percent: 50, data: { step: 1 } }),
+      );
+    }
+    const failing = behaviour === 'accept-error' && attempt <= Number(parameters.n ?? Infinity);
+    if (failing) {
+      await post('error', () =>
+        api.fail(taskId, attempt, (parameters.detail as string | undefined) ?? 'failed later', {
+          retryable: parameters.retryable !== false,
+        }),
+      );
+    } else {
+      await post('result', () =>
+        api.result(taskId, attempt, { echo: parameters, attempt, agent: this.port }),
+      );
     }
   }
 }
@@ -222,6 +333,7 @@ export class TestAgent {
 export interface RegisteredAgent {
   id: string;
   signingSecret: string;
+  agentToken: string;
 }
 
 /**
@@ -246,6 +358,7 @@ export async function registerTestAgent(
     .expect(201);
   const created = response.body as RegisteredAgent;
   agent.secret = created.signingSecret;
+  agent.agentToken = created.agentToken;
   if (options.active !== false) await heartbeat(t, owner, created.id);
   return created;
 }

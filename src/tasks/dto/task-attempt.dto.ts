@@ -9,7 +9,10 @@ export class TaskAttemptDto {
   @ApiProperty({
     enum: ATTEMPT_OUTCOMES,
     nullable: true,
-    description: 'null while the attempt is running',
+    description:
+      'null while the attempt is running; cancelled: the owner cancelled the task while it ran; ' +
+      'interrupted: the worker stopped or died before the agent answered (retried like a ' +
+      'retryable_error)',
   })
   outcome: AttemptOutcome | null;
   @ApiProperty({ nullable: true, type: Number, description: "The agent's HTTP status, if any" })

@@ -1,6 +1,17 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export const ATTEMPT_OUTCOMES = ['succeeded', 'retryable_error', 'permanent_error'] as const;
+/**
+ * How an attempt ended (docs/agent-protocol.md, "Attempt outcomes"): `cancelled` when the owner
+ * cancelled the task while it ran, `interrupted` when the worker stopped or died before the agent
+ * answered (retried like a retryable error).
+ */
+export const ATTEMPT_OUTCOMES = [
+  'succeeded',
+  'retryable_error',
+  'permanent_error',
+  'cancelled',
+  'interrupted',
+] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 /** One try at dispatching a task: running while outcome and finishedAt are null. */
