@@ -203,7 +203,7 @@ export class ExecutionRepository {
       attempt,
       agentId,
       result.outcome,
-      result.error === null ? null : bounded(result.error),
+      result.error === null ? null : storedError(result.error),
       result.outcome === 'succeeded' ? JSON.stringify(result.result ?? null) : null,
     ]);
     if (!row.known) return { kind: 'unknown' };
