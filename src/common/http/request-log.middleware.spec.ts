@@ -56,7 +56,7 @@ describe('RequestLogMiddleware', () => {
         pid: process.pid,
         hostname: expect.any(String),
         req: { id: 'req-1', method: 'GET', url: '/ok?page=2' },
-        res: { statusCode: 200 },
+        res: { statusCode: 200, headersSent: true },
         responseTime: expect.any(Number),
         msg: 'request completed',
       },
