@@ -8,6 +8,7 @@ import { UserChangeNotify1764633600000 } from './1764633600000-user-change-notif
 import { AuditRedact1764720000000 } from './1764720000000-audit-redact';
 import { MachineIdentities1764806400000 } from './1764806400000-machine-identities';
 import { WaitingForAgents1764806500000 } from './1764806500000-waiting-for-agents';
+import { ReplayAndSchedule1764806800000 } from './1764806800000-replay-and-schedule';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   AuditRedact1764720000000,
   MachineIdentities1764806400000,
   WaitingForAgents1764806500000,
+  ReplayAndSchedule1764806800000,
 ];

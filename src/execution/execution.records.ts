@@ -60,6 +60,7 @@ export interface UnfinishedTask {
   priority: TaskPriority;
   attempts: number;
   maxAttempts: number;
+  attemptsBase: number;
   timeoutMs: number | null;
   jobGeneration: number;
   updatedAt: Date;
@@ -105,6 +106,7 @@ export interface UnfinishedRow {
   priority: TaskPriority;
   attempts: number;
   max_attempts: number;
+  attempts_base: number;
   timeout_ms: number | null;
   job_generation: number;
   updated_at: Date;
@@ -138,6 +140,7 @@ export function unfinished(row: UnfinishedRow): UnfinishedTask {
     priority: row.priority,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
+    attemptsBase: row.attempts_base,
     timeoutMs: row.timeout_ms,
     jobGeneration: row.job_generation,
     updatedAt: row.updated_at,

@@ -47,6 +47,14 @@ const AUDIT_FINISHED = `audit AS (
 )`;
 
 /**
+ * Whether the task's current run has used its budget, over a tasks row (`alias`: 't.' or none):
+ * `attempts` counts every attempt ever made, a retry (POST /api/v1/tasks/:id/retry) sets
+ * `attempts_base` to it and the run may then make `max_attempts` more.
+ */
+const RUN_EXHAUSTED = (alias = '') =>
+  `${alias}attempts - ${alias}attempts_base >= ${alias}max_attempts`;
+
+/**
  * $1 task, $2 agent, $3 interruption message, $4 the new attempt's id (its agent slot's holder),
  * $5 the job's generation (a job of an older one runs nothing). Ends any wait for an agent.
  */
@@ -95,7 +103,7 @@ export const PARK_TASK = {
   name: 'ymera_task_park',
   text: `WITH current AS (
     SELECT t.id,
-           CASE WHEN t.status = 'in_progress' AND t.attempts >= t.max_attempts THEN $4
+           CASE WHEN t.status = 'in_progress' AND ${RUN_EXHAUSTED('t.')} THEN $4
                 WHEN t.schedule_deadline <= now() THEN ${neverAvailable(WAIT_BOUND(3))}
            END AS failure,
            COALESCE(t.schedule_deadline,
@@ -120,7 +128,7 @@ export const PARK_TASK = {
 
 /** What a woken task's job is queued with. */
 const QUEUEABLE_COLUMNS = `id, owner_id, task_type, requested_agent_id, priority, attempts,
-  max_attempts, timeout_ms, job_generation, updated_at`;
+  max_attempts, attempts_base, timeout_ms, job_generation, updated_at`;
 
 /**
  * An agent may take work: the tasks waiting for it (its owner's, naming it or of a type among its
@@ -190,7 +198,9 @@ export const EXPIRE_WAITING_TASKS = `WITH task AS (
 
 /**
  * $1 task, $2 attempt, $3 outcome, $4 HTTP status, $5 error, $6 result (JSON text). When the
- * attempt was already closed by someone else, only a success still moves the task.
+ * attempt was already closed by someone else, only a success still moves the task. An attempt of
+ * a run before the task's latest retry (one still out when a cancelled task was retried) moves it
+ * never: its answer is recorded on the attempt only.
  */
 export const FINISH_ATTEMPT = {
   name: 'ymera_task_finish_attempt',
@@ -203,16 +213,17 @@ export const FINISH_ATTEMPT = {
     UPDATE tasks
        SET status = CASE
              WHEN $3 = 'succeeded' THEN 'completed'
-             WHEN $3 = 'retryable_error' AND attempts < max_attempts THEN 'pending'
+             WHEN $3 = 'retryable_error' AND NOT ${RUN_EXHAUSTED()} THEN 'pending'
              ELSE 'failed' END,
            result = $6::jsonb,
            error_message = $5,
            completed_at = CASE
-             WHEN $3 = 'retryable_error' AND attempts < max_attempts THEN NULL
+             WHEN $3 = 'retryable_error' AND NOT ${RUN_EXHAUSTED()} THEN NULL
              ELSE now() END,
            updated_at = now()
      WHERE id = $1 AND status IN ('pending', 'in_progress')
        AND ($3 = 'succeeded' OR EXISTS (SELECT 1 FROM attempt))
+       AND (SELECT number FROM task_attempts WHERE id = $2) > attempts_base
     RETURNING id, status, owner_id, attempts, error_message
   ), ${AUDIT_FINISHED}
   SELECT (SELECT status FROM task) AS status, (SELECT attempts FROM task) AS attempts,
@@ -224,8 +235,8 @@ export const INTERRUPT_TASK = {
   name: 'ymera_task_interrupt',
   text: `WITH task AS (
     UPDATE tasks
-       SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
-           completed_at = CASE WHEN attempts >= max_attempts THEN now() END,
+       SET status = CASE WHEN ${RUN_EXHAUSTED()} THEN 'failed' ELSE 'pending' END,
+           completed_at = CASE WHEN ${RUN_EXHAUSTED()} THEN now() END,
            error_message = $2, updated_at = now()
      WHERE id = $1 AND status = 'in_progress'
     RETURNING id, status, owner_id, attempts, error_message
@@ -240,7 +251,7 @@ export const FAIL_EXHAUSTED = {
     UPDATE tasks
        SET status = 'failed', completed_at = now(), updated_at = now(),
            error_message = COALESCE(error_message, 'every attempt was used')
-     WHERE id = $1 AND status = 'pending' AND attempts >= max_attempts
+     WHERE id = $1 AND status = 'pending' AND ${RUN_EXHAUSTED()}
     RETURNING id, status, owner_id, attempts, error_message
   ), ${AUDIT_FINISHED}
   SELECT task.status, task.attempts, '[]'::json AS interrupted_attempts FROM task`,

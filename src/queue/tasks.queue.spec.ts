@@ -36,6 +36,7 @@ describe('tasks queue', () => {
         priority: 'critical',
         attempts: 0,
         maxAttempts: 5,
+        attemptsBase: 0,
         jobGeneration: 0,
       },
       config,
@@ -51,9 +52,25 @@ describe('tasks queue', () => {
   });
 
   it('gives a re-queued task only the attempts it has left, and at least one', () => {
-    const task = { id: 'x', priority: 'low' as const, maxAttempts: 5, jobGeneration: 0 };
+    const task = {
+      id: 'x',
+      priority: 'low' as const,
+      maxAttempts: 5,
+      attemptsBase: 0,
+      jobGeneration: 0,
+    };
     expect(definition.jobOptions({ ...task, attempts: 2 }, config).attempts).toBe(3);
     expect(definition.jobOptions({ ...task, attempts: 5 }, config).attempts).toBe(1);
+  });
+
+  it("counts a retried task's attempts from its retry: a fresh budget of maxAttempts", () => {
+    const task = { id: 'x', priority: 'low' as const, maxAttempts: 3, jobGeneration: 1 };
+    expect(definition.jobOptions({ ...task, attempts: 3, attemptsBase: 3 }, config).attempts).toBe(
+      3,
+    );
+    expect(definition.jobOptions({ ...task, attempts: 5, attemptsBase: 3 }, config).attempts).toBe(
+      1,
+    );
   });
 
   it('names the first job of a task by the task, each later generation after it', () => {
@@ -62,7 +79,7 @@ describe('tasks queue', () => {
     expect(taskJobId({ id, jobGeneration: 2 })).toBe(`${id}.2`);
     expect(
       definition.jobOptions(
-        { id, priority: 'low', attempts: 1, maxAttempts: 3, jobGeneration: 2 },
+        { id, priority: 'low', attempts: 1, maxAttempts: 3, attemptsBase: 0, jobGeneration: 2 },
         config,
       ).jobId,
     ).toBe(`${id}.2`);

@@ -28,6 +28,8 @@ export interface QueueableTask {
   priority: TaskPriority;
   attempts: number;
   maxAttempts: number;
+  /** The attempts made before the latest retry: the current run's budget starts there. */
+  attemptsBase: number;
   jobGeneration: number;
 }
 
@@ -105,8 +107,8 @@ export const QUEUES: { [QueueName.Tasks]: QueueDefinition<QueueableTask> } = {
     jobOptions: (task, config) => ({
       // One id per task and generation: adding a task twice (API and reconciler) is a no-op.
       jobId: taskJobId(task),
-      // Attempts already made (before a reconciler re-queue) count against the task's budget.
-      attempts: Math.max(1, task.maxAttempts - task.attempts),
+      // Attempts already made in this run (before a reconciler re-queue) count against its budget.
+      attempts: Math.max(1, task.maxAttempts - (task.attempts - task.attemptsBase)),
       backoff: {
         type: DOUBLING_BACKOFF,
         options: { baseMs: config.tasks.backoffBaseMs } satisfies DoublingBackoffOptions,

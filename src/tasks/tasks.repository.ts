@@ -17,8 +17,8 @@ const NOT_FOUND = () => new TasksError(TasksErrorCode.TaskNotFound, 'Task not fo
 const DEFAULT_MAX_ATTEMPTS = 3;
 
 const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, description, task_type,
-  parameters, priority, status, result, error_message, attempts, max_attempts, timeout_ms,
-  idempotency_key, schedule_timeout_ms, job_generation, created_at, updated_at, started_at,
+  parameters, priority, status, result, error_message, attempts, max_attempts, attempts_base,
+  timeout_ms, idempotency_key, schedule_timeout_ms, job_generation, created_at, updated_at, started_at,
   completed_at`;
 
 /**
@@ -131,6 +131,26 @@ export class TasksRepository {
     const [[row]] = await manager.query<[TaskRow[], number]>(
       `UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now(),
                         waiting_since = NULL, schedule_deadline = NULL
+        WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
+      [taskId],
+    );
+    return taskFromRow(row);
+  }
+
+  /**
+   * Puts a failed or cancelled task back to pending for a new run, in `manager`'s transaction: a
+   * fresh budget of max_attempts counted from the attempts made so far (attempts_base), which
+   * keep their numbers and history; the previous run's result, error and completion cleared; a
+   * new job generation, so its job never collides with the previous run's (kept failed in Redis,
+   * or still finishing a cancelled attempt: a stale generation runs nothing). started_at stays
+   * the first attempt's.
+   */
+  async retry(manager: EntityManager, taskId: string): Promise<Task> {
+    const [[row]] = await manager.query<[TaskRow[], number]>(
+      `UPDATE tasks SET status = 'pending', attempts_base = attempts, result = NULL,
+                        error_message = NULL, completed_at = NULL, waiting_since = NULL,
+                        schedule_deadline = NULL, job_generation = job_generation + 1,
+                        updated_at = now()
         WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
       [taskId],
     );

@@ -22,6 +22,7 @@ import { RegisteredUser } from './factories';
  * - fail-text: `status` (default 503) with the text/plain body `text`
  * - hang: never answers (until the connection is dropped)
  * - hang-first: the first attempt never answers, later ones succeed
+ * - hold: succeeds when the test lets it go (TestAgent.release), holding its agent slot till then
  * - slow: answers after `ms` milliseconds
  * - not-json: 200 with a text body
  * - no-result: 200 with a JSON object lacking "result"
@@ -36,6 +37,7 @@ export type Behaviour =
   | 'fail-text'
   | 'hang'
   | 'hang-first'
+  | 'hold'
   | 'slow'
   | 'not-json'
   | 'no-result'
@@ -73,6 +75,8 @@ export class TestAgent {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly events = new EventEmitter();
+  /** The answers of requests held (behaviour hold), by task id. */
+  private readonly held = new Map<string, { attempt: number; answer: () => void }[]>();
   private port = 0;
 
   constructor() {
@@ -118,6 +122,16 @@ export class TestAgent {
       };
       this.events.on('request', listener);
     });
+  }
+
+  /** Lets the held requests of `taskId` (of its attempt `attempt` only, when given) succeed. */
+  release(taskId: string, attempt?: number): void {
+    const held = this.held.get(taskId) ?? [];
+    for (const request of held)
+      if (attempt === undefined || request.attempt === attempt) request.answer();
+    const left = held.filter((request) => attempt !== undefined && request.attempt !== attempt);
+    if (left.length > 0) this.held.set(taskId, left);
+    else this.held.delete(taskId);
   }
 
   async stop(): Promise<void> {
@@ -203,6 +217,11 @@ export class TestAgent {
         return;
       case 'hang-first':
         return attempt === 1 ? undefined : succeed();
+      case 'hold': {
+        const taskId = recorded.body.taskId;
+        this.held.set(taskId, [...(this.held.get(taskId) ?? []), { attempt, answer: succeed }]);
+        return;
+      }
       case 'slow':
         setTimeout(succeed, Number(parameters.ms ?? 200));
         return;

@@ -69,6 +69,13 @@ export class Task {
   @Column({ name: 'max_attempts', type: 'int', default: 3 })
   maxAttempts: number;
 
+  /**
+   * The attempts made before the latest retry (0 before any): the current run may make
+   * maxAttempts more, numbered on from attemptsBase + 1.
+   */
+  @Column({ name: 'attempts_base', type: 'int', default: 0 })
+  attemptsBase: number;
+
   @Column({ name: 'timeout_ms', type: 'int', nullable: true })
   timeoutMs: number | null;
 
@@ -112,6 +119,7 @@ export interface TaskRow {
   error_message: string | null;
   attempts: number;
   max_attempts: number;
+  attempts_base: number;
   timeout_ms: number | null;
   idempotency_key: string | null;
   schedule_timeout_ms: number | null;
@@ -138,6 +146,7 @@ export function taskFromRow(row: TaskRow): Task {
     errorMessage: row.error_message,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
+    attemptsBase: row.attempts_base,
     timeoutMs: row.timeout_ms,
     idempotencyKey: row.idempotency_key,
     scheduleTimeoutMs: row.schedule_timeout_ms,

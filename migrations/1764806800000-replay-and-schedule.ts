@@ -1,0 +1,23 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Replay and schedule (README, "Task lifecycle"):
+ * - `attempts_base`: the attempts a task had made when it was last retried
+ *   (POST /api/v1/tasks/:id/retry), 0 before any retry. `attempts` keeps counting every attempt
+ *   ever made (attempt numbers go on after a retry) and the budget of the current run is
+ *   `attempts - attempts_base < max_attempts`.
+ */
+export class ReplayAndSchedule1764806800000 implements MigrationInterface {
+  name = 'ReplayAndSchedule1764806800000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      ALTER TABLE tasks
+        ADD COLUMN attempts_base integer NOT NULL DEFAULT 0
+          CONSTRAINT tasks_attempts_base_check CHECK (attempts_base BETWEEN 0 AND attempts)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE tasks DROP COLUMN attempts_base`);
+  }
+}
