@@ -6,6 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   (POST /api/v1/tasks/:id/retry), 0 before any retry. `attempts` keeps counting every attempt
  *   ever made (attempt numbers go on after a retry) and the budget of the current run is
  *   `attempts - attempts_base < max_attempts`.
+ * - `run_at`: when a task created with runAt may first be dispatched (its queue job is delayed
+ *   until then); null when it was not given.
  */
 export class ReplayAndSchedule1764806800000 implements MigrationInterface {
   name = 'ReplayAndSchedule1764806800000';
@@ -14,10 +16,11 @@ export class ReplayAndSchedule1764806800000 implements MigrationInterface {
     await q.query(`
       ALTER TABLE tasks
         ADD COLUMN attempts_base integer NOT NULL DEFAULT 0
-          CONSTRAINT tasks_attempts_base_check CHECK (attempts_base BETWEEN 0 AND attempts)`);
+          CONSTRAINT tasks_attempts_base_check CHECK (attempts_base BETWEEN 0 AND attempts),
+        ADD COLUMN run_at timestamptz(3)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE tasks DROP COLUMN attempts_base`);
+    await q.query(`ALTER TABLE tasks DROP COLUMN run_at, DROP COLUMN attempts_base`);
   }
 }

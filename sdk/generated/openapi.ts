@@ -708,6 +708,11 @@ export interface components {
              * @example 600000
              */
             scheduleTimeoutMs?: number;
+            /**
+             * Format: date-time
+             * @description Not dispatched before this time (ISO 8601 with a time zone, at most 366 days ahead): the task stays pending until then. A time in the past means now. scheduleTimeoutMs counts from it. Dispatched at once when absent
+             */
+            runAt?: string;
         };
         CreatedAgentDto: {
             /** Format: uuid */
@@ -1004,6 +1009,11 @@ export interface components {
             startedAt: string | null;
             /** Format: date-time */
             completedAt: string | null;
+            /**
+             * Format: date-time
+             * @description Not dispatched before this time (runAt on create); null: at once
+             */
+            runAt: string | null;
         };
         UpdateAgentDto: {
             /**

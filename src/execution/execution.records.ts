@@ -63,6 +63,7 @@ export interface UnfinishedTask {
   attemptsBase: number;
   timeoutMs: number | null;
   jobGeneration: number;
+  runAt: Date | null;
   updatedAt: Date;
 }
 
@@ -109,6 +110,7 @@ export interface UnfinishedRow {
   attempts_base: number;
   timeout_ms: number | null;
   job_generation: number;
+  run_at: Date | null;
   updated_at: Date;
 }
 
@@ -116,7 +118,10 @@ export interface UnfinishedRow {
 export interface WakeRow {
   free: number | null;
   /** JSON: timestamps as text. */
-  tasks: (Omit<UnfinishedRow, 'updated_at'> & { updated_at: string })[];
+  tasks: (Omit<UnfinishedRow, 'updated_at' | 'run_at'> & {
+    updated_at: string;
+    run_at: string | null;
+  })[];
 }
 
 export interface CandidateRow {
@@ -143,6 +148,7 @@ export function unfinished(row: UnfinishedRow): UnfinishedTask {
     attemptsBase: row.attempts_base,
     timeoutMs: row.timeout_ms,
     jobGeneration: row.job_generation,
+    runAt: row.run_at,
     updatedAt: row.updated_at,
   };
 }

@@ -131,7 +131,11 @@ export class ExecutionRepository {
     return {
       free: row.free,
       tasks: row.tasks.map((task) =>
-        unfinished({ ...task, updated_at: new Date(task.updated_at) }),
+        unfinished({
+          ...task,
+          updated_at: new Date(task.updated_at),
+          run_at: task.run_at === null ? null : new Date(task.run_at),
+        }),
       ),
     };
   }

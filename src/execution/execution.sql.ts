@@ -128,7 +128,7 @@ export const PARK_TASK = {
 
 /** What a woken task's job is queued with. */
 const QUEUEABLE_COLUMNS = `id, owner_id, task_type, requested_agent_id, priority, attempts,
-  max_attempts, attempts_base, timeout_ms, job_generation, updated_at`;
+  max_attempts, attempts_base, timeout_ms, job_generation, run_at, updated_at`;
 
 /**
  * An agent may take work: the tasks waiting for it (its owner's, naming it or of a type among its

@@ -38,6 +38,7 @@ describe('tasks queue', () => {
         maxAttempts: 5,
         attemptsBase: 0,
         jobGeneration: 0,
+        runAt: null,
       },
       config,
     );
@@ -58,13 +59,20 @@ describe('tasks queue', () => {
       maxAttempts: 5,
       attemptsBase: 0,
       jobGeneration: 0,
+      runAt: null,
     };
     expect(definition.jobOptions({ ...task, attempts: 2 }, config).attempts).toBe(3);
     expect(definition.jobOptions({ ...task, attempts: 5 }, config).attempts).toBe(1);
   });
 
   it("counts a retried task's attempts from its retry: a fresh budget of maxAttempts", () => {
-    const task = { id: 'x', priority: 'low' as const, maxAttempts: 3, jobGeneration: 1 };
+    const task = {
+      id: 'x',
+      priority: 'low' as const,
+      maxAttempts: 3,
+      jobGeneration: 1,
+      runAt: null,
+    };
     expect(definition.jobOptions({ ...task, attempts: 3, attemptsBase: 3 }, config).attempts).toBe(
       3,
     );
@@ -73,13 +81,40 @@ describe('tasks queue', () => {
     );
   });
 
+  it('delays the job of a task with runAt by what is left until then, and not one past it', () => {
+    const task = {
+      id: 'x',
+      priority: 'low' as const,
+      attempts: 0,
+      maxAttempts: 3,
+      attemptsBase: 0,
+      jobGeneration: 0,
+    };
+    const ahead = definition.jobOptions(
+      { ...task, runAt: new Date(Date.now() + 60_000) },
+      config,
+    ).delay;
+    expect(ahead).toBeGreaterThan(50_000);
+    expect(ahead).toBeLessThanOrEqual(60_000);
+    expect(definition.jobOptions({ ...task, runAt: new Date(0) }, config).delay).toBe(0);
+    expect(definition.jobOptions({ ...task, runAt: null }, config)).not.toHaveProperty('delay');
+  });
+
   it('names the first job of a task by the task, each later generation after it', () => {
     const id = 'f5f6c1de-6a55-4b8e-a1b6-0c7f0b3e1a11';
     expect(taskJobId({ id, jobGeneration: 0 })).toBe(id);
     expect(taskJobId({ id, jobGeneration: 2 })).toBe(`${id}.2`);
     expect(
       definition.jobOptions(
-        { id, priority: 'low', attempts: 1, maxAttempts: 3, attemptsBase: 0, jobGeneration: 2 },
+        {
+          id,
+          priority: 'low',
+          attempts: 1,
+          maxAttempts: 3,
+          attemptsBase: 0,
+          jobGeneration: 2,
+          runAt: null,
+        },
         config,
       ).jobId,
     ).toBe(`${id}.2`);

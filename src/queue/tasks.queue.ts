@@ -31,6 +31,8 @@ export interface QueueableTask {
   /** The attempts made before the latest retry: the current run's budget starts there. */
   attemptsBase: number;
   jobGeneration: number;
+  /** Not dispatched before then; null: at once. */
+  runAt: Date | null;
 }
 
 /**
@@ -114,6 +116,8 @@ export const QUEUES: { [QueueName.Tasks]: QueueDefinition<QueueableTask> } = {
         options: { baseMs: config.tasks.backoffBaseMs } satisfies DoublingBackoffOptions,
       },
       priority: PRIORITY_RANK[task.priority],
+      // A task not to run before runAt waits as a delayed job; re-added, for what is left of it.
+      ...(task.runAt ? { delay: Math.max(0, task.runAt.getTime() - Date.now()) } : {}),
       removeOnComplete: true,
       // Failed jobs stay for inspection in Bull Board, within bounds so Redis does not grow
       // forever: the task row and its attempts keep the full history in PostgreSQL.

@@ -86,6 +86,10 @@ export class Task {
   @Column({ name: 'schedule_timeout_ms', type: 'int', nullable: true })
   scheduleTimeoutMs: number | null;
 
+  /** Not dispatched before then (its queue job is delayed until then); null: at once. */
+  @Column({ name: 'run_at', type: 'timestamptz', precision: 3, nullable: true })
+  runAt: Date | null;
+
   /** Which queue job may run the task (TaskQueue: the job id); a new one each time it is woken. */
   @Column({ name: 'job_generation', type: 'int', default: 0 })
   jobGeneration: number;
@@ -123,6 +127,7 @@ export interface TaskRow {
   timeout_ms: number | null;
   idempotency_key: string | null;
   schedule_timeout_ms: number | null;
+  run_at: Date | null;
   job_generation: number;
   created_at: Date;
   updated_at: Date;
@@ -150,6 +155,7 @@ export function taskFromRow(row: TaskRow): Task {
     timeoutMs: row.timeout_ms,
     idempotencyKey: row.idempotency_key,
     scheduleTimeoutMs: row.schedule_timeout_ms,
+    runAt: row.run_at,
     jobGeneration: row.job_generation,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
