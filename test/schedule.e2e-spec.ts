@@ -23,9 +23,11 @@ const forTask = (id: string) => (r: RecordedRequest) => r.body?.taskId === id;
 
 /**
  * runAt on create (README, "Task lifecycle"): the task stays pending and is not dispatched before
- * then, whatever happens to its queue job. The reconciler passes every 300 ms here.
+ * then, whatever happens to its queue job; and the order in which a backlog for a busy agent is
+ * dispatched. The reconciler passes every 300 ms here: its wake-ups of every agent with waiting
+ * tasks race with the ones a freed slot makes.
  */
-describe('scheduled tasks', () => {
+describe('scheduled tasks and priority under backlog', () => {
   let iso: IsolatedEnv;
   let t: TestApp;
   let alice: RegisteredUser;
@@ -140,5 +142,41 @@ describe('scheduled tasks', () => {
     expect(response.body.errors).toEqual([
       { field: 'runAt', message: expect.stringContaining('runAt must be an ISO-8601 time') },
     ]);
+  });
+
+  it('dispatches a backlog for a busy agent with one slot by priority, then oldest first', async () => {
+    await registerTestAgent(t, alice, agent, {
+      capabilities: ['backlog'],
+      maxConcurrency: 1,
+    });
+    const blocker = await submit({ taskType: 'backlog', parameters: { behaviour: 'hold' } });
+    await agent.waitForRequest(forTask(blocker.id));
+
+    // Queued while the agent is active but busy: each waits for its one slot.
+    const priorities = ['low', 'normal', 'critical', 'high', 'critical', 'normal', 'low', 'high'];
+    const tasks: TaskView[] = [];
+    for (const priority of priorities) {
+      tasks.push(await submit({ taskType: 'backlog', priority }));
+    }
+    for (const task of tasks) {
+      await waitFor(
+        async () => {
+          const [row] = await t.dataSource.query<{ waiting_since: Date | null }[]>(
+            'SELECT waiting_since FROM tasks WHERE id = $1',
+            [task.id],
+          );
+          return row.waiting_since !== null;
+        },
+        { what: `task ${task.id} to wait for the slot` },
+      );
+    }
+
+    agent.release(blocker.id);
+    for (const task of tasks) await status(task.id, 'completed');
+    const order = agent.requests
+      .filter((r) => r.body?.taskType === 'backlog' && r.body.taskId !== blocker.id)
+      .map((r) => tasks.findIndex((task) => task.id === r.body.taskId));
+    // critical (oldest first), high, normal, low.
+    expect(order).toEqual([2, 4, 3, 7, 1, 5, 0, 6]);
   });
 });

@@ -64,7 +64,7 @@ export const START_ATTEMPT = {
     UPDATE tasks
        SET status = 'in_progress', agent_id = $2, attempts = attempts + 1,
            started_at = COALESCE(started_at, now()), updated_at = now(),
-           waiting_since = NULL, schedule_deadline = NULL
+           waiting_since = NULL, schedule_deadline = NULL, woken_for = NULL
      WHERE id = $1 AND status IN ('pending', 'in_progress') AND job_generation = $5
     RETURNING id, name, task_type, parameters, priority, timeout_ms, attempts, max_attempts
   ), ${closeInterrupted(3)},
@@ -115,6 +115,7 @@ export const PARK_TASK = {
     UPDATE tasks t
        SET status = CASE WHEN c.failure IS NULL THEN 'pending' ELSE 'failed' END,
            waiting_since = CASE WHEN c.failure IS NULL THEN COALESCE(t.waiting_since, now()) END,
+           woken_for = NULL,
            schedule_deadline = CASE WHEN c.failure IS NULL THEN c.deadline END,
            error_message = COALESCE(c.failure, t.error_message),
            completed_at = CASE WHEN c.failure IS NULL THEN NULL ELSE now() END,
@@ -134,14 +135,21 @@ const QUEUEABLE_COLUMNS = `id, owner_id, task_type, requested_agent_id, priority
  * An agent may take work: the tasks waiting for it (its owner's, naming it or of a type among its
  * capabilities), most urgent first (critical to low, then oldest), as many as it has free slots
  * (at most $3), stop waiting and get a job generation of their own; prepared. SKIP LOCKED: two
- * workers waking for the same agent never take the same task. One row: the agent's free slots
- * (null when it is not active) and the tasks woken (JSON). $1 agent, $2 its slots taken now,
- * $3 most tasks to wake.
+ * workers waking for the same agent never take the same task. Tasks woken for the agent earlier
+ * whose attempt has not started yet (within $4 ms of their wake-up) count as slots taken: the
+ * most urgent task woken into a free slot keeps it from the wake-ups that follow before its job
+ * claims it. One row: the agent's free slots (null when it is not active) and the tasks woken
+ * (JSON). $1 agent, $2 its slots taken now, $3 most tasks to wake, $4 how long a woken task's
+ * wake-up holds its slot (ms).
  */
 export const WAKE_TASKS = {
   name: 'ymera_tasks_wake',
   text: `WITH agent AS (
-    SELECT id, owner_id, capabilities, GREATEST(max_concurrency - $2, 0) AS free
+    SELECT id, owner_id, capabilities,
+           GREATEST(max_concurrency - $2 - (
+             SELECT count(*) FROM tasks r
+              WHERE r.woken_for = $1 AND r.status = 'pending' AND r.waiting_since IS NULL
+                AND r.updated_at > now() - $4 * interval '1 millisecond'), 0)::int AS free
       FROM agents WHERE id = $1 AND status = 'active'
   ), woken AS (
     SELECT t.id AS woken_id
@@ -155,7 +163,8 @@ export const WAKE_TASKS = {
        FOR UPDATE OF t SKIP LOCKED
   ), task AS (
     UPDATE tasks t
-       SET waiting_since = NULL, job_generation = t.job_generation + 1, updated_at = now()
+       SET waiting_since = NULL, job_generation = t.job_generation + 1, woken_for = $1,
+           updated_at = now()
       FROM woken
      WHERE t.id = woken.woken_id
     RETURNING ${QUEUEABLE_COLUMNS}, created_at
