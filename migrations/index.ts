@@ -9,6 +9,7 @@ import { AuditRedact1764720000000 } from './1764720000000-audit-redact';
 import { MachineIdentities1764806400000 } from './1764806400000-machine-identities';
 import { WaitingForAgents1764806500000 } from './1764806500000-waiting-for-agents';
 import { AgentCallbacks1764806700000 } from './1764806700000-agent-callbacks';
+import { ReplayAndSchedule1764806800000 } from './1764806800000-replay-and-schedule';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   MachineIdentities1764806400000,
   WaitingForAgents1764806500000,
   AgentCallbacks1764806700000,
+  ReplayAndSchedule1764806800000,
 ];

@@ -34,6 +34,7 @@ function task(status: Task['status']): Task {
     updatedAt: now,
     startedAt: null,
     completedAt: null,
+    runAt: null,
   };
 }
 

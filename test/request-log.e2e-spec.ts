@@ -1,5 +1,5 @@
 import { PinoLogger } from 'nestjs-pino';
-import { symbols, type Logger } from 'pino';
+import { symbols } from 'pino';
 import request from 'supertest';
 import { startApp, TestApp, uniqueIp } from './support/app';
 
@@ -19,7 +19,7 @@ describe('request log', () => {
     t = await startApp({ LOG_LEVEL: 'warn' });
     const { logger } = await t.app.resolve(PinoLogger);
     const serializers = (
-      logger as Logger & Record<symbol, Record<string, (v: unknown) => unknown>>
+      logger as unknown as Record<symbol, Record<string, (v: unknown) => unknown>>
     )[symbols.serializersSym];
     const apply = (key: string, value: unknown) =>
       serializers[key] ? serializers[key](value) : value;

@@ -408,6 +408,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a failed or cancelled task
+         * @description Puts a failed or cancelled task of the caller (any task for an admin) back to pending and queues it again, with a fresh budget of maxAttempts: its earlier attempts stay in GET /api/v1/tasks/{id}/attempts and new ones number on from them (attempts counts them all); result, errorMessage and completedAt are cleared. 409 when the task is pending, in_progress or completed; 404 when there is no such task or it belongs to someone else. Recorded as task.retry.
+         *
+         *     API keys: needs `tasks:write`.
+         */
+        post: operations["tasksRetry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -628,7 +650,7 @@ export interface components {
              * @example auth.login
              * @enum {string}
              */
-            action: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.complete" | "task.fail";
+            action: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.retry" | "task.complete" | "task.fail";
             /** @example user */
             resourceType: string | null;
             resourceId: string | null;
@@ -778,6 +800,11 @@ export interface components {
              * @example 600000
              */
             scheduleTimeoutMs?: number;
+            /**
+             * Format: date-time
+             * @description Not dispatched before this time (ISO 8601 with a time zone, at most 366 days ahead): the task stays pending until then. A time in the past means now. scheduleTimeoutMs counts from it. Dispatched at once when absent
+             */
+            runAt?: string;
         };
         CreatedAgentDto: {
             /** Format: uuid */
@@ -1158,6 +1185,11 @@ export interface components {
             startedAt: string | null;
             /** Format: date-time */
             completedAt: string | null;
+            /**
+             * Format: date-time
+             * @description Not dispatched before this time (runAt on create); null: at once
+             */
+            runAt: string | null;
         };
         UpdateAgentDto: {
             /**
@@ -3259,7 +3291,7 @@ export interface operations {
                 /** @description The nextCursor of the previous page */
                 cursor?: string;
                 /** @description Records of this action only; any other value is refused (400) */
-                action?: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.complete" | "task.fail";
+                action?: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.retry" | "task.complete" | "task.fail";
                 /** @description Records of this user's actions only */
                 actorId?: string;
                 /** @description Records about this kind of resource only: user, agent or task */
@@ -4727,6 +4759,170 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
                      *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/cancel",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    tasksRetry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the task (from POST or GET /api/v1/tasks) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task, pending again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/retry",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "id is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/retry",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/retry",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such task, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:task-not-found",
+                     *       "title": "Task not found",
+                     *       "status": 404,
+                     *       "detail": "No such task, or not yours.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/retry",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The task is pending, in_progress or completed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:task-not-retryable",
+                     *       "title": "Task not retryable",
+                     *       "status": 409,
+                     *       "detail": "The task is pending, in_progress or completed.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/retry",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/retry",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/retry",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }
                      */

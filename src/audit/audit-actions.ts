@@ -14,6 +14,7 @@ export const AuditAction = {
   ApiKeyRevoke: 'apikey.revoke',
   TaskCreate: 'task.create',
   TaskCancel: 'task.cancel',
+  TaskRetry: 'task.retry',
   TaskComplete: 'task.complete',
   TaskFail: 'task.fail',
 } as const;

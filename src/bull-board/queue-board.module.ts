@@ -4,7 +4,9 @@ import { BullBoardModule } from '@bull-board/nestjs';
 import { DynamicModule, Injectable, Module, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import Redis from 'ioredis';
+import { CommonError, CommonErrorCode } from '../common/errors/common.errors';
 import { basicAuth } from '../common/http/basic-auth.middleware';
+import { sendProblem, toProblem } from '../common/http/problem';
 import { RedisFailureLimiter } from '../common/http/failure-limiter';
 import { AppConfig } from '../config/app-config';
 import { InjectRedis } from '../redis/redis.module';
@@ -21,6 +23,9 @@ class QueueBoardAdapter extends ExpressAdapter {
     (this.getRouter() as { disable(setting: string): void }).disable('x-powered-by');
   }
 }
+
+/** The board API's retry actions: one job (`<queue>/<job id>/retry`) or every job of a state. */
+const RETRY_ACTION = /\/api\/queues\/[^/]+\/(?:retry\/[^/]+|[^/]+\/retry)\/?$/;
 
 /**
  * Basic auth in front of the board, with wrong credentials limited per client address like the
@@ -40,7 +45,19 @@ class QueueBoardAuth implements NestMiddleware {
   }
 
   use(request: Request, response: Response, next: NextFunction): void {
-    this.check(request, response, next);
+    this.check(request, response, () => {
+      // Retrying a job would run it for a task that is failed or cancelled, which runs nothing:
+      // a task is retried through the API (README, Bull Board), so the board's buttons are off
+      // (allowRetries) and its API's retry routes refused.
+      if (request.method === 'PUT' && RETRY_ACTION.test(request.path)) {
+        const error = new CommonError(
+          CommonErrorCode.BoardRetryDisabled,
+          'Jobs of the tasks queue are not retried here: retry the task with POST /api/v1/tasks/{id}/retry.',
+        );
+        return sendProblem(response, toProblem(error, request));
+      }
+      next();
+    });
   }
 }
 
@@ -65,7 +82,11 @@ export class QueueBoardModule {
           middleware: QueueBoardAuth,
           boardOptions: { uiConfig: { boardTitle: 'Ymera' } },
         }),
-        BullBoardModule.forFeature({ name: QueueName.Tasks, adapter: BullAdapter }),
+        BullBoardModule.forFeature({
+          name: QueueName.Tasks,
+          adapter: BullAdapter,
+          options: { allowRetries: false },
+        }),
       ],
     };
   }

@@ -80,8 +80,10 @@ export interface UnfinishedTask {
   priority: TaskPriority;
   attempts: number;
   maxAttempts: number;
+  attemptsBase: number;
   timeoutMs: number | null;
   jobGeneration: number;
+  runAt: Date | null;
   updatedAt: Date;
 }
 
@@ -147,8 +149,10 @@ export interface UnfinishedRow {
   priority: TaskPriority;
   attempts: number;
   max_attempts: number;
+  attempts_base: number;
   timeout_ms: number | null;
   job_generation: number;
+  run_at: Date | null;
   updated_at: Date;
 }
 
@@ -156,7 +160,10 @@ export interface UnfinishedRow {
 export interface WakeRow {
   free: number | null;
   /** JSON: timestamps as text. */
-  tasks: (Omit<UnfinishedRow, 'updated_at'> & { updated_at: string })[];
+  tasks: (Omit<UnfinishedRow, 'updated_at' | 'run_at'> & {
+    updated_at: string;
+    run_at: string | null;
+  })[];
 }
 
 export interface CandidateRow {
@@ -180,8 +187,10 @@ export function unfinished(row: UnfinishedRow): UnfinishedTask {
     priority: row.priority,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
+    attemptsBase: row.attempts_base,
     timeoutMs: row.timeout_ms,
     jobGeneration: row.job_generation,
+    runAt: row.run_at,
     updatedAt: row.updated_at,
   };
 }

@@ -125,23 +125,30 @@ export class ExecutionRepository {
 
   /**
    * Ends the wait of up to `limit` tasks `agentId` may run, most urgent first, as many as it has
-   * free slots (`taken` of them are taken): each gets a new job generation, to be queued with it,
-   * in this order. `free` is null when the agent is not active.
+   * free slots (`taken` of them are taken, and one per task woken for it in the last `holdMs`
+   * whose attempt has not started): each gets a new job generation, to be queued with it, in
+   * this order. `free` is null when the agent is not active.
    */
   async wake(
     agentId: string,
     taken: number,
     limit: number,
+    holdMs: number,
   ): Promise<{ free: number | null; tasks: UnfinishedTask[] }> {
     const [row] = await preparedQuery<WakeRow>(this.dataSource, WAKE_TASKS, [
       agentId,
       taken,
       limit,
+      holdMs,
     ]);
     return {
       free: row.free,
       tasks: row.tasks.map((task) =>
-        unfinished({ ...task, updated_at: new Date(task.updated_at) }),
+        unfinished({
+          ...task,
+          updated_at: new Date(task.updated_at),
+          run_at: task.run_at === null ? null : new Date(task.run_at),
+        }),
       ),
     };
   }

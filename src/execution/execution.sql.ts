@@ -47,6 +47,14 @@ const AUDIT_FINISHED = `audit AS (
 )`;
 
 /**
+ * Whether the task's current run has used its budget, over a tasks row (`alias`: 't.' or none):
+ * `attempts` counts every attempt ever made, a retry (POST /api/v1/tasks/:id/retry) sets
+ * `attempts_base` to it and the run may then make `max_attempts` more.
+ */
+const RUN_EXHAUSTED = (alias = '') =>
+  `${alias}attempts - ${alias}attempts_base >= ${alias}max_attempts`;
+
+/**
  * $1 task, $2 agent, $3 interruption message, $4 the new attempt's id (its agent slot's holder),
  * $5 the job's generation (a job of an older one runs nothing). Ends any wait for an agent.
  */
@@ -56,7 +64,7 @@ export const START_ATTEMPT = {
     UPDATE tasks
        SET status = 'in_progress', agent_id = $2, attempts = attempts + 1,
            started_at = COALESCE(started_at, now()), updated_at = now(),
-           waiting_since = NULL, schedule_deadline = NULL
+           waiting_since = NULL, schedule_deadline = NULL, woken_for = NULL
      WHERE id = $1 AND status IN ('pending', 'in_progress') AND job_generation = $5
     RETURNING id, name, task_type, parameters, priority, timeout_ms, attempts, max_attempts
   ), ${closeInterrupted(3)},
@@ -95,7 +103,7 @@ export const PARK_TASK = {
   name: 'ymera_task_park',
   text: `WITH current AS (
     SELECT t.id,
-           CASE WHEN t.status = 'in_progress' AND t.attempts >= t.max_attempts THEN $4
+           CASE WHEN t.status = 'in_progress' AND ${RUN_EXHAUSTED('t.')} THEN $4
                 WHEN t.schedule_deadline <= now() THEN ${neverAvailable(WAIT_BOUND(3))}
            END AS failure,
            COALESCE(t.schedule_deadline,
@@ -107,6 +115,7 @@ export const PARK_TASK = {
     UPDATE tasks t
        SET status = CASE WHEN c.failure IS NULL THEN 'pending' ELSE 'failed' END,
            waiting_since = CASE WHEN c.failure IS NULL THEN COALESCE(t.waiting_since, now()) END,
+           woken_for = NULL,
            schedule_deadline = CASE WHEN c.failure IS NULL THEN c.deadline END,
            error_message = COALESCE(c.failure, t.error_message),
            completed_at = CASE WHEN c.failure IS NULL THEN NULL ELSE now() END,
@@ -120,20 +129,27 @@ export const PARK_TASK = {
 
 /** What a woken task's job is queued with. */
 const QUEUEABLE_COLUMNS = `id, owner_id, task_type, requested_agent_id, priority, attempts,
-  max_attempts, timeout_ms, job_generation, updated_at`;
+  max_attempts, attempts_base, timeout_ms, job_generation, run_at, updated_at`;
 
 /**
  * An agent may take work: the tasks waiting for it (its owner's, naming it or of a type among its
  * capabilities), most urgent first (critical to low, then oldest), as many as it has free slots
  * (at most $3), stop waiting and get a job generation of their own; prepared. SKIP LOCKED: two
- * workers waking for the same agent never take the same task. One row: the agent's free slots
- * (null when it is not active) and the tasks woken (JSON). $1 agent, $2 its slots taken now,
- * $3 most tasks to wake.
+ * workers waking for the same agent never take the same task. Tasks woken for the agent earlier
+ * whose attempt has not started yet (within $4 ms of their wake-up) count as slots taken: the
+ * most urgent task woken into a free slot keeps it from the wake-ups that follow before its job
+ * claims it. One row: the agent's free slots (null when it is not active) and the tasks woken
+ * (JSON). $1 agent, $2 its slots taken now, $3 most tasks to wake, $4 how long a woken task's
+ * wake-up holds its slot (ms).
  */
 export const WAKE_TASKS = {
   name: 'ymera_tasks_wake',
   text: `WITH agent AS (
-    SELECT id, owner_id, capabilities, GREATEST(max_concurrency - $2, 0) AS free
+    SELECT id, owner_id, capabilities,
+           GREATEST(max_concurrency - $2 - (
+             SELECT count(*) FROM tasks r
+              WHERE r.woken_for = $1 AND r.status = 'pending' AND r.waiting_since IS NULL
+                AND r.updated_at > now() - $4 * interval '1 millisecond'), 0)::int AS free
       FROM agents WHERE id = $1 AND status = 'active'
   ), woken AS (
     SELECT t.id AS woken_id
@@ -147,7 +163,8 @@ export const WAKE_TASKS = {
        FOR UPDATE OF t SKIP LOCKED
   ), task AS (
     UPDATE tasks t
-       SET waiting_since = NULL, job_generation = t.job_generation + 1, updated_at = now()
+       SET waiting_since = NULL, job_generation = t.job_generation + 1, woken_for = $1,
+           updated_at = now()
       FROM woken
      WHERE t.id = woken.woken_id
     RETURNING ${QUEUEABLE_COLUMNS}, created_at
@@ -200,7 +217,7 @@ const LOCK_TASK = (where: string) => `locked AS (SELECT id FROM tasks WHERE ${wh
  * completed, back to pending (retryable or interrupted, with attempts left) or failed.
  */
 function afterAttempt(o: string, e: string, r: string): string {
-  const retried = `${o} IN ('retryable_error', 'interrupted') AND attempts < max_attempts`;
+  const retried = `${o} IN ('retryable_error', 'interrupted') AND NOT ${RUN_EXHAUSTED()}`;
   return `status = CASE WHEN ${o} = 'succeeded' THEN 'completed'
                         WHEN ${retried} THEN 'pending'
                         ELSE 'failed' END,
@@ -226,7 +243,9 @@ export const NOTIFY_CLOSED = `notified AS (
  * attempt was already closed by someone else, only a success still moves the task, and only when
  * the attempt had been closed as interrupted (its worker was thought dead): the work is done,
  * whoever noticed first. An attempt a cancel or the agent's own report closed keeps that answer
- * (the first one wins). `closed`: whether this statement closed the attempt.
+ * (the first one wins). An attempt of a run before the task's latest retry (one still out when a
+ * cancelled task was retried) moves it never: its answer is recorded on the attempt only.
+ * `closed`: whether this statement closed the attempt.
  */
 export const FINISH_ATTEMPT = {
   name: 'ymera_task_finish_attempt',
@@ -242,6 +261,7 @@ export const FINISH_ATTEMPT = {
        AND (EXISTS (SELECT 1 FROM attempt)
             OR ($3 = 'succeeded' AND EXISTS (SELECT 1 FROM task_attempts
                                               WHERE id = $2 AND outcome = 'interrupted')))
+       AND (SELECT number FROM task_attempts WHERE id = $2) > attempts_base
     RETURNING id, status, owner_id, attempts, error_message
   ), ${AUDIT_FINISHED}
   SELECT (SELECT status FROM task) AS status, (SELECT attempts FROM task) AS attempts,
@@ -301,8 +321,8 @@ export const INTERRUPT_TASK = {
   name: 'ymera_task_interrupt',
   text: `WITH task AS (
     UPDATE tasks
-       SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
-           completed_at = CASE WHEN attempts >= max_attempts THEN now() END,
+       SET status = CASE WHEN ${RUN_EXHAUSTED()} THEN 'failed' ELSE 'pending' END,
+           completed_at = CASE WHEN ${RUN_EXHAUSTED()} THEN now() END,
            error_message = $2, updated_at = now()
      WHERE id = $1 AND status = 'in_progress'
     RETURNING id, status, owner_id, attempts, error_message
@@ -317,7 +337,7 @@ export const FAIL_EXHAUSTED = {
     UPDATE tasks
        SET status = 'failed', completed_at = now(), updated_at = now(),
            error_message = COALESCE(error_message, 'every attempt was used')
-     WHERE id = $1 AND status = 'pending' AND attempts >= max_attempts
+     WHERE id = $1 AND status = 'pending' AND ${RUN_EXHAUSTED()}
     RETURNING id, status, owner_id, attempts, error_message
   ), ${AUDIT_FINISHED}
   SELECT task.status, task.attempts, '[]'::json AS interrupted_attempts FROM task`,

@@ -141,7 +141,7 @@ export class TaskReconciler implements OnApplicationBootstrap, BeforeApplication
     this.pendingCursor = rows.length === BATCH_SIZE ? { at: last.updatedAt, id: last.id } : null;
     await inChunks(rows, async (row) => {
       if ((await this.queue.presence(row)) !== 'missing') return;
-      if (row.attempts >= row.maxAttempts) {
+      if (row.attempts - row.attemptsBase >= row.maxAttempts) {
         if (await this.repository.failExhausted(row.id)) {
           report.failed += 1;
           this.metrics.taskCounted('failed', row.taskType);

@@ -170,14 +170,19 @@ export class WaitingTasks
   private async wake(agentId: string): Promise<void> {
     for (;;) {
       const taken = await this.slots.takeWaitingMark(agentId);
-      let woken = 0;
       for (;;) {
-        // The tasks woken so far hold no slot yet: they count as taken.
-        const { free, tasks } = await this.repository.wake(agentId, taken + woken, WAKE_BATCH);
+        // Tasks woken (by this call or another) hold no slot until their job claims one: the
+        // statement counts them as taken, for up to a lock duration (a live worker claims
+        // within moments; a dead one's task is queued again by the reconciler).
+        const { free, tasks } = await this.repository.wake(
+          agentId,
+          taken,
+          WAKE_BATCH,
+          this.config.tasks.lockDurationMs,
+        );
         // One after the other, in the order of urgency: the queue keeps it within a priority. A
         // task that could not be queued (Redis down) is queued by the reconciler.
         for (const task of tasks) await this.queue.enqueue(task);
-        woken += tasks.length;
         // Not active: it becomes active through a change the agents table announces.
         if (free === null) return;
         // Fewer than it could take: nothing is left waiting for it.

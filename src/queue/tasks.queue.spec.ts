@@ -37,7 +37,9 @@ describe('tasks queue', () => {
         priority: 'critical',
         attempts: 0,
         maxAttempts: 5,
+        attemptsBase: 0,
         jobGeneration: 0,
+        runAt: null,
       },
       config,
     );
@@ -52,7 +54,14 @@ describe('tasks queue', () => {
   });
 
   it("gives every job of a task the task's whole budget: attempts made are counted as the task's", () => {
-    const task = { id: 'x', priority: 'low' as const, maxAttempts: 5, jobGeneration: 0 };
+    const task = {
+      id: 'x',
+      priority: 'low' as const,
+      maxAttempts: 5,
+      attemptsBase: 0,
+      jobGeneration: 0,
+      runAt: null,
+    };
     expect(definition.jobOptions({ ...task, attempts: 2 }, config).attempts).toBe(5);
   });
 
@@ -63,13 +72,54 @@ describe('tasks queue', () => {
     expect(failure.message).toBe('the agent answered HTTP 503: down');
   });
 
+  it("counts a retried task's budget on from its retry: Bull's count goes on with the task's", () => {
+    const task = {
+      id: 'x',
+      priority: 'low' as const,
+      maxAttempts: 3,
+      jobGeneration: 1,
+      runAt: null,
+    };
+    // Attempts 1-3 were the earlier run's: this run may make attempts 4, 5 and 6.
+    expect(definition.jobOptions({ ...task, attempts: 3, attemptsBase: 3 }, config).attempts).toBe(
+      6,
+    );
+  });
+
+  it('delays the job of a task with runAt by what is left until then, and not one past it', () => {
+    const task = {
+      id: 'x',
+      priority: 'low' as const,
+      attempts: 0,
+      maxAttempts: 3,
+      attemptsBase: 0,
+      jobGeneration: 0,
+    };
+    const ahead = definition.jobOptions(
+      { ...task, runAt: new Date(Date.now() + 60_000) },
+      config,
+    ).delay;
+    expect(ahead).toBeGreaterThan(50_000);
+    expect(ahead).toBeLessThanOrEqual(60_000);
+    expect(definition.jobOptions({ ...task, runAt: new Date(0) }, config).delay).toBe(0);
+    expect(definition.jobOptions({ ...task, runAt: null }, config)).not.toHaveProperty('delay');
+  });
+
   it('names the first job of a task by the task, each later generation after it', () => {
     const id = 'f5f6c1de-6a55-4b8e-a1b6-0c7f0b3e1a11';
     expect(taskJobId({ id, jobGeneration: 0 })).toBe(id);
     expect(taskJobId({ id, jobGeneration: 2 })).toBe(`${id}.2`);
     expect(
       definition.jobOptions(
-        { id, priority: 'low', attempts: 1, maxAttempts: 3, jobGeneration: 2 },
+        {
+          id,
+          priority: 'low',
+          attempts: 1,
+          maxAttempts: 3,
+          attemptsBase: 0,
+          jobGeneration: 2,
+          runAt: null,
+        },
         config,
       ).jobId,
     ).toBe(`${id}.2`);

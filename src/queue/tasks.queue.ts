@@ -28,7 +28,11 @@ export interface QueueableTask {
   priority: TaskPriority;
   attempts: number;
   maxAttempts: number;
+  /** The attempts made before the latest retry: the current run's budget starts there. */
+  attemptsBase: number;
   jobGeneration: number;
+  /** Not dispatched before then; null: at once. */
+  runAt: Date | null;
 }
 
 /**
@@ -122,13 +126,16 @@ export const QUEUES: { [QueueName.Tasks]: QueueDefinition<QueueableTask> } = {
       // One id per task and generation: adding a task twice (API and reconciler) is a no-op.
       jobId: taskJobId(task),
       // Bull's count of attempts is kept in step with the task's (TaskQueue.showAttempt), so that
-      // Bull Board numbers them as the API does: the job's budget is the task's whole budget.
-      attempts: task.maxAttempts,
+      // Bull Board numbers them as the API does: the job's budget is the task's whole budget,
+      // counted on from the attempts of the runs before its latest retry.
+      attempts: task.attemptsBase + task.maxAttempts,
       backoff: {
         type: DOUBLING_BACKOFF,
         options: { baseMs: config.tasks.backoffBaseMs } satisfies DoublingBackoffOptions,
       },
       priority: PRIORITY_RANK[task.priority],
+      // A task not to run before runAt waits as a delayed job; re-added, for what is left of it.
+      ...(task.runAt ? { delay: Math.max(0, task.runAt.getTime() - Date.now()) } : {}),
       // Kept for Bull Board, within bounds; a job that ends with its task waiting for an agent
       // is removed at once (TaskRunner).
       removeOnComplete: { age: COMPLETED_JOB_RETENTION_S, count: COMPLETED_JOBS_KEPT },

@@ -23,6 +23,7 @@ describe('TASK_DTO_SQL', () => {
       updatedAt: new Date(0),
       startedAt: null,
       completedAt: null,
+      runAt: null,
     });
     expect(Object.keys(TASK_DTO_SQL)).toEqual(Object.keys(TaskDto.from(task)));
   });

@@ -48,6 +48,7 @@ export const TASK_DTO_SQL: { readonly [Field in keyof TaskDto]-?: string } = {
   updatedAt: iso('t.updated_at'),
   startedAt: iso('t.started_at'),
   completedAt: iso('t.completed_at'),
+  runAt: iso('t.run_at'),
 };
 
 /** One task's answer, a TaskDto as JSON text. */

@@ -176,6 +176,35 @@ export class TasksController {
     return this.tasks.cancel(user, id, client);
   }
 
+  @Post(':id/retry')
+  @Scopes('tasks:write')
+  @ApiOperation({
+    summary: 'Retry a failed or cancelled task',
+    description:
+      'Puts a failed or cancelled task of the caller (any task for an admin) back to pending ' +
+      'and queues it again, with a fresh budget of maxAttempts: its earlier attempts stay in ' +
+      'GET /api/v1/tasks/{id}/attempts and new ones number on from them (attempts counts them ' +
+      'all); result, errorMessage and completedAt are cleared. 409 when the task is pending, ' +
+      'in_progress or completed; 404 when there is no such task or it belongs to someone ' +
+      'else. Recorded as task.retry.',
+  })
+  @ApiTaskId()
+  @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ type: TaskDto, description: 'The task, pending again' })
+  @ApiProblemResponses(TASK_NOT_FOUND)
+  @ApiProblemResponses({
+    status: 409,
+    description: 'The task is pending, in_progress or completed',
+    code: TasksErrorCode.TaskNotRetryable,
+  })
+  retry(
+    @CurrentUser() user: AuthenticatedUser,
+    @TaskId() id: string,
+    @Client() client: ClientContext,
+  ): Promise<TaskDto> {
+    return this.tasks.retry(user, id, client);
+  }
+
   @Get(':id/attempts')
   @Scopes('tasks:read')
   @ApiOperation({

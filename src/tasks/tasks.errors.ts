@@ -3,6 +3,7 @@ import { DomainError, ProblemTypes } from '../common/errors/domain-error';
 export enum TasksErrorCode {
   TaskNotFound = 'task-not-found',
   TaskAlreadyFinished = 'task-already-finished',
+  TaskNotRetryable = 'task-not-retryable',
   InvalidIdempotencyKey = 'invalid-idempotency-key',
   UnknownAgent = 'unknown-agent',
 }
@@ -17,6 +18,12 @@ export const TASKS_PROBLEM_TYPES: ProblemTypes<TasksErrorCode> = {
     status: 409,
     title: 'Task already finished',
     meaning: 'The task already completed, failed or was cancelled, so it cannot be cancelled',
+  },
+  [TasksErrorCode.TaskNotRetryable]: {
+    status: 409,
+    title: 'Task not retryable',
+    meaning:
+      'Only a failed or cancelled task can be retried; this one is pending, running or completed',
   },
   [TasksErrorCode.InvalidIdempotencyKey]: {
     status: 400,

@@ -18,9 +18,9 @@ const NOT_FOUND = () => new TasksError(TasksErrorCode.TaskNotFound, 'Task not fo
 const DEFAULT_MAX_ATTEMPTS = 3;
 
 const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, description, task_type,
-  parameters, priority, status, result, error_message, attempts, max_attempts, timeout_ms,
-  idempotency_key, schedule_timeout_ms, job_generation, created_at, updated_at, started_at,
-  completed_at`;
+  parameters, priority, status, result, error_message, attempts, max_attempts, attempts_base,
+  timeout_ms, idempotency_key, schedule_timeout_ms, run_at, job_generation, created_at, updated_at,
+  started_at, completed_at`;
 
 /**
  * The task and its task.create record in one statement, prepared (see preparedQuery); columns
@@ -32,14 +32,16 @@ const INSERT_TASK = {
   name: 'ymera_task_insert',
   text: `WITH task AS (
     INSERT INTO tasks (owner_id, requested_agent_id, name, description, task_type, parameters,
-                       priority, max_attempts, timeout_ms, idempotency_key, schedule_timeout_ms)
-    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $15)
+                       priority, max_attempts, timeout_ms, idempotency_key, schedule_timeout_ms,
+                       run_at)
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $15, $16)
     ON CONFLICT (owner_id, idempotency_key) DO NOTHING
     RETURNING ${TASK_COLUMNS}
   ), audit AS (
     ${auditInsert(`SELECT '${AuditAction.TaskCreate}', 'success', owner_id, 'task', id::text, $11, $12, $13,
         jsonb_build_object('name', name, 'taskType', task_type, 'priority', priority,
-                           'requestedAgentId', requested_agent_id, 'maxAttempts', max_attempts)
+                           'requestedAgentId', requested_agent_id, 'maxAttempts', max_attempts,
+                           'runAt', run_at)
           || $14::jsonb
       FROM task`)}
   )
@@ -96,6 +98,7 @@ export class TasksRepository {
       // How the caller authenticated, when with an API key (ClientContext.credential).
       JSON.stringify(client.credential ?? {}),
       dto.scheduleTimeoutMs ?? null,
+      dto.runAt ?? null,
     ]);
     if (inserted) return { task: taskFromRow(inserted), created: true };
     return { task: (await this.byIdempotencyKey(ownerId, idempotencyKey))!, created: false };
@@ -150,6 +153,26 @@ export class TasksRepository {
    */
   async cancel(manager: EntityManager, taskId: string): Promise<Task> {
     const [row] = await manager.query<TaskRow[]>(CANCEL_TASK, [taskId, CANCELLED]);
+    return taskFromRow(row);
+  }
+
+  /**
+   * Puts a failed or cancelled task back to pending for a new run, in `manager`'s transaction: a
+   * fresh budget of max_attempts counted from the attempts made so far (attempts_base), which
+   * keep their numbers and history; the previous run's result, error and completion cleared; a
+   * new job generation, so its job never collides with the previous run's (kept failed in Redis,
+   * or still finishing a cancelled attempt: a stale generation runs nothing). started_at stays
+   * the first attempt's.
+   */
+  async retry(manager: EntityManager, taskId: string): Promise<Task> {
+    const [[row]] = await manager.query<[TaskRow[], number]>(
+      `UPDATE tasks SET status = 'pending', attempts_base = attempts, result = NULL,
+                        error_message = NULL, completed_at = NULL, waiting_since = NULL,
+                        schedule_deadline = NULL, job_generation = job_generation + 1,
+                        updated_at = now()
+        WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
+      [taskId],
+    );
     return taskFromRow(row);
   }
 

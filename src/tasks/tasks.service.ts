@@ -9,9 +9,12 @@ import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksDto } from './dto/list-tasks.dto';
 import { TaskAttemptDto, TaskAttemptListDto } from './dto/task-attempt.dto';
 import { TaskDto } from './dto/task.dto';
-import { FINAL_TASK_STATUSES } from './entities/task.entity';
+import { FINAL_TASK_STATUSES, TaskStatus } from './entities/task.entity';
 import { TasksRepository } from './tasks.repository';
 import { TasksError, TasksErrorCode } from './tasks.errors';
+
+/** What POST /api/v1/tasks/:id/retry takes back to pending. */
+const RETRYABLE_STATUSES: readonly TaskStatus[] = ['failed', 'cancelled'];
 
 export interface CreatedTask {
   task: TaskDto;
@@ -94,6 +97,43 @@ export class TasksService {
     });
     this.metrics.taskCounted('cancelled', task.taskType);
     await this.queue.discard(task);
+    return TaskDto.from(task);
+  }
+
+  /**
+   * A failed or cancelled task goes back to pending with a fresh budget of maxAttempts (its
+   * attempts and their numbering go on) and is queued again; recorded as task.retry. The row
+   * changes and its record are written in one transaction, where the task.retried event will be
+   * written too. When queueing fails, the reconciler queues the pending task.
+   */
+  async retry(actor: AuthenticatedUser, id: string, client: ClientContext): Promise<TaskDto> {
+    const task = await this.repository.transaction(async (manager) => {
+      const current = await this.repository.findVisible(actor, id, manager, true);
+      if (!RETRYABLE_STATUSES.includes(current.status)) {
+        throw new TasksError(
+          TasksErrorCode.TaskNotRetryable,
+          `The task is ${current.status}: only a failed or cancelled task can be retried.`,
+        );
+      }
+      const retried = await this.repository.retry(manager, current.id);
+      await this.audit.record(
+        {
+          action: AuditAction.TaskRetry,
+          actorId: actor.id,
+          resourceType: 'task',
+          resourceId: current.id,
+          client,
+          details: {
+            ownerId: current.ownerId,
+            previousStatus: current.status,
+            attemptsBefore: current.attempts,
+          },
+        },
+        manager,
+      );
+      return retried;
+    });
+    await this.queue.enqueue(task);
     return TaskDto.from(task);
   }
 

@@ -32,6 +32,7 @@ import { RegisteredUser } from './factories';
  * - fail-text: `status` (default 503) with the text/plain body `text`
  * - hang: never answers (until the connection is dropped)
  * - hang-first: the first attempt never answers, later ones succeed
+ * - hold: succeeds when the test lets it go (TestAgent.release), holding its agent slot till then
  * - slow: answers after `ms` milliseconds
  * - not-json: 200 with a text body
  * - no-result: 200 with a JSON object lacking "result"
@@ -52,6 +53,7 @@ export type Behaviour =
   | 'fail-text'
   | 'hang'
   | 'hang-first'
+  | 'hold'
   | 'slow'
   | 'not-json'
   | 'no-result'
@@ -113,6 +115,8 @@ export class TestAgent {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly events = new EventEmitter();
+  /** The answers of requests held (behaviour hold), by task id. */
+  private readonly held = new Map<string, { attempt: number; answer: () => void }[]>();
   private port = 0;
 
   constructor() {
@@ -180,6 +184,16 @@ export class TestAgent {
       };
       this.events.on(event, listener);
     });
+  }
+
+  /** Lets the held requests of `taskId` (of its attempt `attempt` only, when given) succeed. */
+  release(taskId: string, attempt?: number): void {
+    const held = this.held.get(taskId) ?? [];
+    for (const request of held)
+      if (attempt === undefined || request.attempt === attempt) request.answer();
+    const left = held.filter((request) => attempt !== undefined && request.attempt !== attempt);
+    if (left.length > 0) this.held.set(taskId, left);
+    else this.held.delete(taskId);
   }
 
   async stop(): Promise<void> {
@@ -274,6 +288,11 @@ export class TestAgent {
         return;
       case 'hang-first':
         return attempt === 1 ? undefined : succeed();
+      case 'hold': {
+        const taskId = recorded.body.taskId;
+        this.held.set(taskId, [...(this.held.get(taskId) ?? []), { attempt, answer: succeed }]);
+        return;
+      }
       case 'slow':
         setTimeout(succeed, Number(parameters.ms ?? 200));
         return;

@@ -11,17 +11,14 @@ import {
   ValidateBy,
 } from 'class-validator';
 import { API_KEY_SCOPES, ApiKeyScope } from '../../common/auth/scopes';
-
-/** An ISO-8601 instant with a time zone, of a year PostgreSQL and JavaScript both hold. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+import { isInstant } from '../../common/instant';
 
 /** A time still to come: a key that would be born expired is refused rather than created. */
 const FutureInstant = () =>
   ValidateBy({
     name: 'futureInstant',
     validator: {
-      validate: (value: unknown) =>
-        typeof value === 'string' && INSTANT.test(value) && Date.parse(value) > Date.now(),
+      validate: (value: unknown) => isInstant(value) && Date.parse(value) > Date.now(),
       defaultMessage: (args) =>
         `${args?.property} must be an ISO-8601 time with a time zone, in the future`,
     },

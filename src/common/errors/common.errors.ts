@@ -15,6 +15,7 @@ export enum CommonErrorCode {
   UnsupportedMediaType = 'unsupported-media-type',
   RouteNotFound = 'route-not-found',
   BasicAuthRequired = 'basic-auth-required',
+  BoardRetryDisabled = 'board-retry-disabled',
   RateLimited = 'rate-limited',
   RateLimiterUnavailable = 'rate-limiter-unavailable',
   HostRequired = 'host-required',
@@ -91,6 +92,12 @@ export const COMMON_PROBLEM_TYPES: ProblemTypes<CommonErrorCode> = {
     status: 401,
     title: 'Credentials required',
     meaning: 'Bull Board needs its basic-auth credentials (WWW-Authenticate: Basic)',
+  },
+  [CommonErrorCode.BoardRetryDisabled]: {
+    status: 403,
+    title: 'Retry disabled',
+    meaning:
+      'Bull Board does not retry jobs of the tasks queue; retry the task with POST /api/v1/tasks/{id}/retry',
   },
   [CommonErrorCode.RateLimited]: {
     status: 429,

@@ -10,9 +10,11 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
 } from 'class-validator';
 import { BoundedJson } from '../../common/decorators/bounded-json.decorator';
 import { MAX_SCHEDULE_TIMEOUT_MS, MIN_SCHEDULE_TIMEOUT_MS } from '../../config/app-config';
+import { isInstant } from '../../common/instant';
 import { JsonObject } from '../../common/json';
 import { TASK_TYPE_PATTERN } from '../../common/task-type';
 import { TASK_PRIORITIES, TaskPriority } from '../entities/task.entity';
@@ -22,6 +24,20 @@ const MAX_PARAMETERS_DEPTH = 32;
 export const MIN_TIMEOUT_MS = 100;
 export const MAX_TIMEOUT_MS = 3_600_000;
 export const MAX_ATTEMPTS = 10;
+/** How far ahead runAt may be. */
+export const MAX_RUN_AHEAD_MS = 366 * 24 * 3_600_000;
+
+/** An instant no further ahead than MAX_RUN_AHEAD_MS (one in the past means now). */
+const RunAt = () =>
+  ValidateBy({
+    name: 'runAt',
+    validator: {
+      validate: (value: unknown) =>
+        isInstant(value) && Date.parse(value) <= Date.now() + MAX_RUN_AHEAD_MS,
+      defaultMessage: (args) =>
+        `${args?.property} must be an ISO-8601 time with a time zone, at most 366 days ahead`,
+    },
+  });
 
 const EXAMPLE_PARAMETERS = { url: 'https://example.com/q3.pdf', maxWords: 200 };
 
@@ -134,6 +150,17 @@ export class CreateTaskDto {
   @Min(MIN_SCHEDULE_TIMEOUT_MS)
   @Max(MAX_SCHEDULE_TIMEOUT_MS)
   scheduleTimeoutMs?: number;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'Not dispatched before this time (ISO 8601 with a time zone, at most 366 days ahead): the ' +
+      'task stays pending until then. A time in the past means now. scheduleTimeoutMs counts ' +
+      'from it. Dispatched at once when absent',
+  })
+  @IsOptional()
+  @RunAt()
+  runAt?: string;
 }
 
 /**

@@ -38,6 +38,13 @@ export class TaskDto {
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) startedAt: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) completedAt: string | null;
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'Not dispatched before this time (runAt on create); null: at once',
+  })
+  runAt: string | null;
 
   static from(this: void, task: Task): TaskDto {
     return {
@@ -58,6 +65,7 @@ export class TaskDto {
       updatedAt: task.updatedAt.toISOString(),
       startedAt: task.startedAt?.toISOString() ?? null,
       completedAt: task.completedAt?.toISOString() ?? null,
+      runAt: task.runAt?.toISOString() ?? null,
     };
   }
 }

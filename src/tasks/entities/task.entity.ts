@@ -69,6 +69,13 @@ export class Task {
   @Column({ name: 'max_attempts', type: 'int', default: 3 })
   maxAttempts: number;
 
+  /**
+   * The attempts made before the latest retry (0 before any): the current run may make
+   * maxAttempts more, numbered on from attemptsBase + 1.
+   */
+  @Column({ name: 'attempts_base', type: 'int', default: 0 })
+  attemptsBase: number;
+
   @Column({ name: 'timeout_ms', type: 'int', nullable: true })
   timeoutMs: number | null;
 
@@ -78,6 +85,10 @@ export class Task {
   /** How long the task may wait for an agent; TASK_SCHEDULE_TIMEOUT_MS when null. */
   @Column({ name: 'schedule_timeout_ms', type: 'int', nullable: true })
   scheduleTimeoutMs: number | null;
+
+  /** Not dispatched before then (its queue job is delayed until then); null: at once. */
+  @Column({ name: 'run_at', type: 'timestamptz', precision: 3, nullable: true })
+  runAt: Date | null;
 
   /** Which queue job may run the task (TaskQueue: the job id); a new one each time it is woken. */
   @Column({ name: 'job_generation', type: 'int', default: 0 })
@@ -112,9 +123,11 @@ export interface TaskRow {
   error_message: string | null;
   attempts: number;
   max_attempts: number;
+  attempts_base: number;
   timeout_ms: number | null;
   idempotency_key: string | null;
   schedule_timeout_ms: number | null;
+  run_at: Date | null;
   job_generation: number;
   created_at: Date;
   updated_at: Date;
@@ -138,9 +151,11 @@ export function taskFromRow(row: TaskRow): Task {
     errorMessage: row.error_message,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
+    attemptsBase: row.attempts_base,
     timeoutMs: row.timeout_ms,
     idempotencyKey: row.idempotency_key,
     scheduleTimeoutMs: row.schedule_timeout_ms,
+    runAt: row.run_at,
     jobGeneration: row.job_generation,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
