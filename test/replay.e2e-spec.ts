@@ -218,9 +218,14 @@ describe('retrying a task', () => {
 
     // The first run's attempt answers late, with success: its job ends, the task runs on.
     agent.release(task.id, 1);
-    await waitFor(async () => (await queue.getJob(task.id)) === null, {
-      what: "the first run's job to end",
-    });
+    await waitFor(
+      async () => {
+        // Ended: kept as completed for Bull Board (or already removed), never active again.
+        const job = await queue.getJob(task.id);
+        return !job || (await job.isCompleted());
+      },
+      { what: "the first run's job to end" },
+    );
     expect(await get(task.id)).toMatchObject({ status: 'in_progress', attempts: 2, result: null });
 
     agent.release(task.id, 2);
