@@ -227,7 +227,9 @@ describe('metrics', () => {
   });
 
   it('reports queries waiting for a connection when the pool is exhausted', async () => {
-    const small = await startApp({ DB_POOL_MAX: '1' });
+    // An api process: a worker's own periodic queries (reconciler, wake-ups of waiting tasks, A2A
+    // card checks) would queue on its one connection too, and the count would not be this test's.
+    const small = await startApp({ DB_POOL_MAX: '1', APP_ROLE: 'api' });
     const held = small.dataSource.createQueryRunner();
     try {
       await held.connect();
