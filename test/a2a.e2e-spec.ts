@@ -5,26 +5,13 @@ import { A2aTestAgent } from './support/a2a-test-agent';
 import { registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 import { expectProblem } from './support/problem-details';
+import { taskReads, TaskView } from './support/tasks';
 import { waitFor } from './support/test-agent';
 
 /**
  * A2A agents end to end (docs/agent-protocol.md, "A2A agents"): the real application dispatching
  * through the official SDK's client to A2A agents on 127.0.0.1 built with the SDK's server side.
  */
-interface TaskView {
-  id: string;
-  status: string;
-  attempts: number;
-  result: unknown;
-  errorMessage: string | null;
-}
-
-interface AttemptView {
-  number: number;
-  outcome: string | null;
-  error: string | null;
-}
-
 interface AgentView {
   id: string;
   capabilities: string[];
@@ -33,7 +20,6 @@ interface AgentView {
   protocol: string;
 }
 
-const FINAL = ['completed', 'failed', 'cancelled'];
 const bearer = { type: 'bearer' as const };
 
 describe('A2A agents', () => {
@@ -63,22 +49,10 @@ describe('A2A agents', () => {
     return response.body as TaskView;
   }
 
-  async function finished(id: string, as: RegisteredUser = alice): Promise<TaskView> {
-    return waitFor(
-      async () => {
-        const task = (await request(t.http).get(`/api/v1/tasks/${id}`).auth(as.accessToken, bearer))
-          .body as TaskView;
-        return FINAL.includes(task.status) ? task : undefined;
-      },
-      { what: `task ${id} to finish` },
-    );
-  }
-
-  async function attemptsOf(id: string): Promise<AttemptView[]> {
-    return (
-      await request(t.http).get(`/api/v1/tasks/${id}/attempts`).auth(alice.accessToken, bearer)
-    ).body.items as AttemptView[];
-  }
+  const { finished, attempts: attemptsOf } = taskReads(
+    () => t,
+    () => alice,
+  );
 
   beforeAll(async () => {
     // Its own database and queue: the heartbeat TTL here (a card check every second) is not

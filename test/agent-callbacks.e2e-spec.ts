@@ -4,25 +4,9 @@ import { startApp, TestApp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 import { expectProblem } from './support/problem-details';
-import { registerTestAgent, TestAgent, waitFor } from './support/test-agent';
+import { taskReads, TaskView } from './support/tasks';
+import { forTask, registerTestAgent, TestAgent } from './support/test-agent';
 
-interface TaskView {
-  id: string;
-  status: string;
-  attempts: number;
-  result: unknown;
-  errorMessage: string | null;
-  [field: string]: unknown;
-}
-
-interface AttemptView {
-  number: number;
-  outcome: string | null;
-  httpStatus: number | null;
-  error: string | null;
-}
-
-const FINAL = ['completed', 'failed', 'cancelled'];
 const bearer = { type: 'bearer' as const };
 
 /**
@@ -47,26 +31,14 @@ describe('agent callbacks (202 and the agent API)', () => {
     return response.body as TaskView;
   }
 
-  async function getTask(id: string): Promise<TaskView> {
-    return (await request(t.http).get(`/api/v1/tasks/${id}`).auth(alice.accessToken, bearer))
-      .body as TaskView;
-  }
-
-  function finished(id: string): Promise<TaskView> {
-    return waitFor(
-      async () => {
-        const task = await getTask(id);
-        return FINAL.includes(task.status) ? task : undefined;
-      },
-      { what: `task ${id} to finish` },
-    );
-  }
-
-  async function attemptsOf(id: string): Promise<AttemptView[]> {
-    return (
-      await request(t.http).get(`/api/v1/tasks/${id}/attempts`).auth(alice.accessToken, bearer)
-    ).body.items as AttemptView[];
-  }
+  const {
+    get: getTask,
+    finished,
+    attempts: attemptsOf,
+  } = taskReads(
+    () => t,
+    () => alice,
+  );
 
   function report(as: TestAgent, taskId: string, kind: 'result' | 'progress', body: object) {
     return request(t.http)
@@ -77,7 +49,7 @@ describe('agent callbacks (202 and the agent API)', () => {
 
   /** Once the agent has answered the task's dispatch 202. */
   async function accepted(taskId: string): Promise<void> {
-    const dispatch = await agent.waitForRequest((r) => r.body?.taskId === taskId);
+    const dispatch = await agent.waitForRequest(forTask(taskId));
     expect(dispatch.answeredStatus).toBe(202);
   }
 
@@ -278,7 +250,7 @@ describe('agent callbacks (202 and the agent API)', () => {
       .post(`/api/v1/tasks/${task.id}/cancel`)
       .auth(alice.accessToken, bearer)
       .expect(200);
-    const cancel = await agent.waitForCancel((r) => r.body?.taskId === task.id);
+    const cancel = await agent.waitForCancel(forTask(task.id));
     expect(cancel.signatureValid).toBe(true);
     expect(JSON.parse(cancel.raw)).toEqual({ taskId: task.id, attempt: 1 });
     expect(await attemptsOf(task.id)).toEqual([

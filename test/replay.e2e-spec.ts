@@ -7,35 +7,11 @@ import { startApp, TestApp } from './support/app';
 import { registerAdmin, registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 import { expectProblem } from './support/problem-details';
-import {
-  heartbeat,
-  RecordedRequest,
-  registerTestAgent,
-  TestAgent,
-  waitFor,
-} from './support/test-agent';
-
-interface TaskView {
-  id: string;
-  status: string;
-  attempts: number;
-  maxAttempts: number;
-  result: unknown;
-  errorMessage: string | null;
-  startedAt: string | null;
-  completedAt: string | null;
-  [field: string]: unknown;
-}
-
-interface AttemptView {
-  number: number;
-  outcome: string | null;
-}
+import { taskReads, TaskView } from './support/tasks';
+import { forTask, heartbeat, registerTestAgent, TestAgent, waitFor } from './support/test-agent';
 
 const BOARD_USER = 'ops';
 const BOARD_PASSWORD = `board-${randomUUID()}`;
-
-const forTask = (id: string) => (r: RecordedRequest) => r.body?.taskId === id;
 
 /**
  * POST /api/v1/tasks/:id/retry (README, "Task lifecycle"): a failed or cancelled task goes back to
@@ -55,16 +31,10 @@ describe('retrying a task', () => {
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
   const retry = (id: string, token = alice.accessToken) =>
     request(t.http).post(`/api/v1/tasks/${id}/retry`).set(bearer(token));
-  const get = async (id: string) =>
-    (await request(t.http).get(`/api/v1/tasks/${id}`).set(bearer(alice.accessToken)).expect(200))
-      .body as TaskView;
-  const attempts = async (id: string) =>
-    (
-      await request(t.http)
-        .get(`/api/v1/tasks/${id}/attempts`)
-        .set(bearer(alice.accessToken))
-        .expect(200)
-    ).body.items as AttemptView[];
+  const { get, attempts, status, parked } = taskReads(
+    () => t,
+    () => alice,
+  );
   const submit = async (body: Record<string, unknown>) =>
     (
       await request(t.http)
@@ -73,14 +43,6 @@ describe('retrying a task', () => {
         .send({ name: 'replayed', taskType: 'replay', ...body })
         .expect(201)
     ).body as TaskView;
-  const status = (id: string, wanted: string) =>
-    waitFor(
-      async () => {
-        const task = await get(id);
-        return task.status === wanted ? task : undefined;
-      },
-      { what: `task ${id} to be ${wanted}` },
-    );
   const auditRows = (id: string) =>
     t.dataSource.query<
       { action: string; actor_id: string | null; details: Record<string, unknown> }[]
@@ -94,16 +56,7 @@ describe('retrying a task', () => {
   /** A task that waits (pending) for an agent that has not heartbeated. */
   const waitingTask = async (agentId = neverId) => {
     const task = await submit({ taskType: 'asleep', agentId });
-    await waitFor(
-      async () => {
-        const [row] = await t.dataSource.query<{ waiting_since: Date | null }[]>(
-          'SELECT waiting_since FROM tasks WHERE id = $1',
-          [task.id],
-        );
-        return row.waiting_since !== null;
-      },
-      { what: `task ${task.id} to wait for an agent` },
-    );
+    await parked(task.id);
     return task;
   };
 

@@ -6,20 +6,8 @@ import { startApp, TestApp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
 import { expectProblem } from './support/problem-details';
-import { RecordedRequest, registerTestAgent, TestAgent, waitFor } from './support/test-agent';
-
-interface TaskView {
-  id: string;
-  status: string;
-  attempts: number;
-  runAt: string | null;
-  createdAt: string;
-  completedAt: string | null;
-  errorMessage: string | null;
-  [field: string]: unknown;
-}
-
-const forTask = (id: string) => (r: RecordedRequest) => r.body?.taskId === id;
+import { taskReads, TaskView } from './support/tasks';
+import { forTask, registerTestAgent, TestAgent, waitFor } from './support/test-agent';
 
 /**
  * runAt on create (README, "Task lifecycle"): the task stays pending and is not dispatched before
@@ -42,16 +30,10 @@ describe('scheduled tasks and priority under backlog', () => {
       .send({ name: 'scheduled', taskType: 'later', ...body });
   const submit = async (body: Record<string, unknown>) =>
     (await create(body).expect(201)).body as TaskView;
-  const get = async (id: string) =>
-    (await request(t.http).get(`/api/v1/tasks/${id}`).set(bearer()).expect(200)).body as TaskView;
-  const status = (id: string, wanted: string) =>
-    waitFor(
-      async () => {
-        const task = await get(id);
-        return task.status === wanted ? task : undefined;
-      },
-      { what: `task ${id} to be ${wanted}` },
-    );
+  const { status } = taskReads(
+    () => t,
+    () => alice,
+  );
   const jobState = async (jobId: string) => (await queue.getJob(jobId))?.getState();
   const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 

@@ -7,29 +7,17 @@ import { QueueName } from '../src/queue/tasks.queue';
 import { startApp, TestApp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
 import { isolatedEnv, IsolatedEnv } from './support/isolated-database';
-import {
-  heartbeat,
-  RecordedRequest,
-  registerTestAgent,
-  TestAgent,
-  waitFor,
-} from './support/test-agent';
+import { taskReads, TaskView } from './support/tasks';
+import { forTask, heartbeat, registerTestAgent, TestAgent, waitFor } from './support/test-agent';
 
 /** The contract: a waiting task is dispatched within this long of an agent becoming available. */
 const DISPATCHED_WITHIN_MS = 2000;
 
-interface TaskView {
-  id: string;
-  status: string;
-  attempts: number;
-  errorMessage: string | null;
-  [field: string]: unknown;
-}
-
 /** A user of one application, and what the tests do as that user. */
 function actor(t: () => TestApp, user: () => RegisteredUser) {
   const bearer = { type: 'bearer' as const };
-  const api = {
+  return {
+    ...taskReads(t, user),
     submit: async (body: Record<string, unknown>): Promise<TaskView> =>
       (
         await request(t().http)
@@ -38,47 +26,14 @@ function actor(t: () => TestApp, user: () => RegisteredUser) {
           .send({ name: 'waits', ...body })
           .expect(201)
       ).body as TaskView,
-    get: async (id: string): Promise<TaskView> =>
-      (await request(t().http).get(`/api/v1/tasks/${id}`).auth(user().accessToken, bearer))
-        .body as TaskView,
-    attempts: async (id: string): Promise<unknown[]> =>
-      (
-        await request(t().http)
-          .get(`/api/v1/tasks/${id}/attempts`)
-          .auth(user().accessToken, bearer)
-          .expect(200)
-      ).body.items as unknown[],
     patchAgent: (id: string, body: Record<string, unknown>) =>
       request(t().http)
         .patch(`/api/v1/agents/${id}`)
         .auth(user().accessToken, bearer)
         .send(body)
         .expect(200),
-    /** Resolves once the task waits for an agent (parked), pending with no attempt. */
-    parked: (id: string) =>
-      waitFor(
-        async () => {
-          const [row] = await t().dataSource.query<{ waiting_since: Date | null }[]>(
-            'SELECT waiting_since FROM tasks WHERE id = $1',
-            [id],
-          );
-          return row.waiting_since !== null;
-        },
-        { what: `task ${id} to wait for an agent` },
-      ),
-    status: (id: string, status: string, timeoutMs = 20_000) =>
-      waitFor(
-        async () => {
-          const task = await api.get(id);
-          return task.status === status ? task : undefined;
-        },
-        { timeoutMs, what: `task ${id} to be ${status}` },
-      ),
   };
-  return api;
 }
-
-const forTask = (id: string) => (r: RecordedRequest) => r.body?.taskId === id;
 
 /**
  * README, "Task lifecycle": a task no agent can take now waits, pending and spending no attempt,

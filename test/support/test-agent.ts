@@ -87,6 +87,12 @@ export interface Report {
   refused?: string | null;
 }
 
+/** Matches the requests (dispatches, cancels) about one task, for waitForRequest and waitForCancel. */
+export const forTask =
+  (taskId: string) =>
+  (r: RecordedRequest): boolean =>
+    r.body?.taskId === taskId;
+
 function signatureValid(secret: string, headers: IncomingHttpHeaders, raw: Buffer): boolean {
   try {
     verifyDispatch({ rawBody: raw, headers, signingSecret: secret });
@@ -139,7 +145,7 @@ export class TestAgent {
   }
 
   requestsFor(taskId: string): RecordedRequest[] {
-    return this.requests.filter((r) => r.body?.taskId === taskId);
+    return this.requests.filter(forTask(taskId));
   }
 
   /** Resolves with the first request (already received or still to come) that matches. */
