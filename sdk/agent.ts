@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createYmeraClient, unwrap, type components, type YmeraClientOptions } from './client';
+import type { TaskCancel, TaskDispatch } from './protocol';
 
 /**
  * The agent's side of docs/agent-protocol.md: verify a request from Ymera, read the event it
@@ -19,26 +20,8 @@ export const DispatchHeader = {
   Signature: 'x-ymera-signature',
 } as const;
 
-// The bodies below are written by hand from docs/agent-protocol.md: openapi.json does not describe
-// the messages Ymera sends agents yet. When it does (OpenAPI `webhooks`), they become aliases of
-// the generated types in sdk/generated/openapi.ts.
-
-/** `task.dispatch`: do this task (attempt `attempt` of it). */
-export interface TaskDispatch {
-  taskId: string;
-  /** From 1; a task may be delivered more than once, `taskId` and `attempt` tell deliveries apart. */
-  attempt: number;
-  taskType: string;
-  name: string;
-  parameters: Record<string, unknown>;
-  priority: 'low' | 'normal' | 'high' | 'critical';
-}
-
-/** `task.cancel`: the owner cancelled the task while this attempt ran; stop working on it. */
-export interface TaskCancel {
-  taskId: string;
-  attempt: number;
-}
+// The message bodies are the types generated from the OpenAPI document's `webhooks` (sdk/protocol.ts).
+export type { TaskCancel, TaskDispatch } from './protocol';
 
 export type DispatchEvent =
   | {
