@@ -33,6 +33,14 @@ export class BearerRefused extends Error {
   }
 }
 
+/** Anything but an agent token on the agent's own API (/api/v1/agent/...). */
+const agentTokenRequired = () =>
+  new BearerRefused(
+    AuthErrorCode.AgentTokenRequired,
+    'The route takes only an agent token',
+    "This is the agent's own API: send Authorization: Bearer <agentToken>.",
+  );
+
 const accountUnavailable = () =>
   new BearerRefused(
     AuthErrorCode.AccountUnavailable,
@@ -126,14 +134,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     }
     if (admission.isPublic) return true;
     if (admission.agentRoute) {
-      this.refuse(
-        context,
-        new BearerRefused(
-          AuthErrorCode.AgentTokenRequired,
-          'The route takes only an agent token',
-          "This is the agent's own API: send Authorization: Bearer <agentToken>.",
-        ),
-      );
+      this.refuse(context, agentTokenRequired());
     }
     await super.canActivate(context);
     const claims = request.user as AccessTokenPayload;
@@ -226,14 +227,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     }
     const account = await this.activeAccount(context, grant.ownerId);
     if (admission.agentRoute) {
-      this.refuse(
-        context,
-        new BearerRefused(
-          AuthErrorCode.AgentTokenRequired,
-          'The route takes only an agent token',
-          "This is the agent's own API: send Authorization: Bearer <agentToken>.",
-        ),
-      );
+      this.refuse(context, agentTokenRequired());
     }
     if (!admission.scopes.some((scope) => grant.scopes.includes(scope))) {
       const response = context.switchToHttp().getResponse<Response>();
