@@ -16,6 +16,7 @@ export const Metric = {
   DbPoolWaiting: 'db_pool_waiting_requests',
   DbPoolMax: 'db_pool_max_connections',
   QueueJobs: 'bull_queue_jobs',
+  WebhookDeliveries: 'webhook_deliveries_total',
 } as const;
 
 /** HTTP latency buckets (seconds): fine below 100 ms, and 1 s for the slow-request alert. */
@@ -52,6 +53,11 @@ export const metricProviders: Provider[] = [
     help: 'Time one dispatch attempt of a task to its agent took, by outcome.',
     labelNames: ['outcome'],
     buckets: DISPATCH_BUCKETS,
+  }),
+  makeCounterProvider({
+    name: Metric.WebhookDeliveries,
+    help: 'Webhook delivery attempts by outcome (succeeded: a 2xx; failed: anything else).',
+    labelNames: ['outcome'],
   }),
   makeGaugeProvider({
     name: Metric.DbPoolConnections,

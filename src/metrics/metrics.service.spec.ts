@@ -13,6 +13,12 @@ async function metricsWith(maxTaskTypes: number) {
     labelNames: ['outcome'] as const,
     registers,
   });
+  const webhooks = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'h',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const metrics = new MetricsService(
     new Counter({ name: 'http_requests_total', help: 'h', labelNames: httpLabels, registers }),
     new Histogram({
@@ -28,10 +34,11 @@ async function metricsWith(maxTaskTypes: number) {
       registers,
     }),
     dispatch,
+    webhooks,
     { metrics: { maxTaskTypes } } as AppConfig,
   );
   await metrics.onModuleInit();
-  return { metrics, registry, dispatch };
+  return { metrics, registry, dispatch, webhooks };
 }
 
 async function taskSeries(registry: Registry): Promise<Record<string, number>> {
@@ -81,8 +88,9 @@ describe('MetricsService', () => {
   });
 
   it('keeps what another app of the process observed when it starts', async () => {
-    const { metrics, registry, dispatch } = await metricsWith(50);
+    const { metrics, registry, dispatch, webhooks } = await metricsWith(50);
     metrics.dispatchObserved('succeeded', 0.2);
+    metrics.webhookDelivered('failed');
     const second = new MetricsService(
       registry.getSingleMetric('http_requests_total') as Counter<'method' | 'route' | 'status'>,
       registry.getSingleMetric('http_request_duration_seconds') as Histogram<
@@ -90,12 +98,21 @@ describe('MetricsService', () => {
       >,
       registry.getSingleMetric('tasks_total') as Counter<'status' | 'type'>,
       dispatch,
+      webhooks,
       { metrics: { maxTaskTypes: 50 } } as AppConfig,
     );
     await second.onModuleInit();
-    expect(await registry.metrics()).toContain(
-      'task_dispatch_duration_seconds_count{outcome="succeeded"} 1',
-    );
+    const text = await registry.metrics();
+    expect(text).toContain('task_dispatch_duration_seconds_count{outcome="succeeded"} 1');
+    expect(text).toContain('webhook_deliveries_total{outcome="failed"} 1');
+  });
+
+  it('counts webhook deliveries by outcome, every outcome from the start', async () => {
+    const { metrics, registry } = await metricsWith(50);
+    metrics.webhookDelivered('succeeded');
+    const text = await registry.metrics();
+    expect(text).toContain('webhook_deliveries_total{outcome="succeeded"} 1');
+    expect(text).toContain('webhook_deliveries_total{outcome="failed"} 0');
   });
 
   it('counts HTTP requests and their duration by method, route and status', async () => {
