@@ -141,7 +141,7 @@ export class WebhookFanOut
         if (cursor === null) return null;
         // Read under the lock: every event up to it has committed (ids commit in order per owner),
         // so one the read below does not return is gone (its task was deleted).
-        const lastId = await this.events.lastId(ownerId);
+        const lastId = await this.events.lastId(ownerId, manager);
         const webhooks = await this.repository.webhooksOf(manager, ownerId);
         if (webhooks.length === 0) {
           await this.repository.moveCursor(manager, ownerId, lastId);

@@ -42,7 +42,7 @@ export class WebhooksService {
     const secret = newWebhookSecret();
     return this.repository.transaction(async (manager) => {
       await this.repository.lockCursor(manager, actor.id);
-      const lastEventId = await this.events.lastId(actor.id);
+      const lastEventId = await this.events.lastId(actor.id, manager);
       await this.repository.skipCursorIfUnused(manager, actor.id, lastEventId);
       const webhook = await this.repository.insertWebhook(manager, {
         ownerId: actor.id,
