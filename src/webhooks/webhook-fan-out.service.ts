@@ -12,7 +12,7 @@ import { TASK_EVENTS_CHANNEL } from '../execution/task-events.sql';
 import { TaskEventsService } from '../execution/task-events.service';
 import { subscribesTo } from './webhook-events';
 import { WebhookSender } from './webhook-sender.service';
-import { NewDelivery, WebhooksRepository } from './webhooks.repository';
+import { NewDelivery, WEBHOOK_OWNERS_CHANNEL, WebhooksRepository } from './webhooks.repository';
 
 /** Events read per transaction; an owner with more is fanned out again at once. */
 const EVENTS_PER_PASS = 500;
@@ -41,6 +41,10 @@ interface PassResult {
  * A sweep every WEBHOOK_SWEEP_INTERVAL_MS, and a reconnection of the LISTEN connection, fan out
  * every owner whose cursor is behind, for whatever notifications were missed (no worker running,
  * the connection lost).
+ * Notifications of owners without webhooks (most of them) cost nothing but a set lookup: the
+ * owners with webhooks are known here, read at the start and by each sweep, and announced by a
+ * webhook's creation (WEBHOOK_OWNERS_CHANNEL), which fans that owner out too. An owner whose
+ * webhooks were all deleted is dropped by the next sweep.
  */
 @Injectable()
 export class WebhookFanOut
@@ -51,6 +55,10 @@ export class WebhookFanOut
   /** Owners being fanned out, and whether to look once more when that ends. */
   private readonly running = new Map<string, { again: boolean; done: Promise<void> }>();
   private stopping = false;
+  /** The owners with webhooks, as last read or announced. */
+  private subscribed = new Set<string>();
+  /** Owners announced while a sweep reads `subscribed`, which its read may predate. */
+  private announced = new Set<string>();
 
   constructor(
     config: AppConfig,
@@ -60,6 +68,14 @@ export class WebhookFanOut
     private readonly feed: ChangeFeed,
   ) {
     feed.subscribe(TASK_EVENTS_CHANNEL, this);
+    feed.subscribe(WEBHOOK_OWNERS_CHANNEL, {
+      changed: (ownerId) => {
+        this.subscribed.add(ownerId);
+        this.announced.add(ownerId);
+        this.changed(ownerId);
+      },
+      reset: () => undefined,
+    });
     this.periodic = new Periodic(() => this.sweep(), config.webhooks.sweepIntervalMs);
   }
 
@@ -67,6 +83,7 @@ export class WebhookFanOut
     // The feed opens its connection on first use: a worker listens from its start.
     this.feed.isListening();
     this.periodic.start();
+    void this.sweep();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -81,7 +98,7 @@ export class WebhookFanOut
 
   /** A task event of `ownerId` committed (ChangeFeed). */
   changed(ownerId: string): void {
-    if (!this.stopping) void this.fanOut(ownerId);
+    if (!this.stopping && this.subscribed.has(ownerId)) void this.fanOut(ownerId);
   }
 
   /** Notifications may have been missed (the LISTEN connection was lost or is back). */
@@ -89,9 +106,15 @@ export class WebhookFanOut
     if (!this.stopping) void this.sweep();
   }
 
-  /** Fans out every owner whose cursor is behind their events, then looks for due deliveries. */
+  /**
+   * Reads which owners have webhooks, fans out every owner whose cursor is behind their events,
+   * then looks for due deliveries.
+   */
   async sweep(): Promise<void> {
     try {
+      this.announced.clear();
+      const owners = await this.repository.ownersWithWebhooks();
+      this.subscribed = new Set([...owners, ...this.announced]);
       for (const ownerId of await this.repository.ownersBehind(OWNERS_PER_SWEEP)) {
         if (this.stopping) return;
         await this.fanOut(ownerId);

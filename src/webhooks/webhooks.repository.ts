@@ -5,6 +5,12 @@ import { Page, paginate } from '../common/pagination/page';
 import { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { Webhook } from './entities/webhook.entity';
 
+/**
+ * Where a webhook's creation announces, at commit, that its owner has webhooks (the payload is the
+ * owner's id): the workers' fan-out reads the events of such owners only (WebhookFanOut).
+ */
+export const WEBHOOK_OWNERS_CHANNEL = 'ymera_webhook_owners';
+
 /** A delivery a worker claimed: what it needs to send it, and its claim. */
 export interface ClaimedDelivery {
   id: string;
@@ -93,13 +99,25 @@ export class WebhooksRepository {
   /**
    * Locks the owner's fan-out cursor (creating it), so that no fan-out of the owner's events runs
    * until the transaction ends: the events read after this are the ones a new webhook starts after.
+   * Announces the owner on WEBHOOK_OWNERS_CHANNEL at commit.
    */
   async lockCursor(manager: EntityManager, ownerId: string): Promise<void> {
     await manager.query(
-      `INSERT INTO webhook_cursors (owner_id, last_event_id) VALUES ($1, 0)
-       ON CONFLICT (owner_id) DO UPDATE SET last_event_id = webhook_cursors.last_event_id`,
+      `WITH cursor AS (
+         INSERT INTO webhook_cursors (owner_id, last_event_id) VALUES ($1, 0)
+         ON CONFLICT (owner_id) DO UPDATE SET last_event_id = webhook_cursors.last_event_id
+         RETURNING owner_id)
+       SELECT pg_notify('${WEBHOOK_OWNERS_CHANNEL}', owner_id::text) FROM cursor`,
       [ownerId],
     );
+  }
+
+  /** The owners that have at least one webhook. */
+  async ownersWithWebhooks(): Promise<string[]> {
+    const rows = await this.dataSource.query<{ owner_id: string }[]>(
+      'SELECT DISTINCT owner_id FROM webhooks',
+    );
+    return rows.map((row) => row.owner_id);
   }
 
   /**
