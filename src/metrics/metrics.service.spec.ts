@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from './metrics.service';
 
@@ -13,6 +13,11 @@ async function metricsWith(maxTaskTypes: number) {
     labelNames: ['outcome'] as const,
     registers,
   });
+  const eventStreamMetrics = [
+    new Gauge({ name: 'task_event_streams', help: 'h', registers }),
+    new Histogram({ name: 'task_event_delivery_lag_seconds', help: 'h', registers }),
+    new Counter({ name: 'task_event_streams_cut_total', help: 'h', registers }),
+  ] as const;
   const metrics = new MetricsService(
     new Counter({ name: 'http_requests_total', help: 'h', labelNames: httpLabels, registers }),
     new Histogram({
@@ -28,10 +33,11 @@ async function metricsWith(maxTaskTypes: number) {
       registers,
     }),
     dispatch,
+    ...eventStreamMetrics,
     { metrics: { maxTaskTypes } } as AppConfig,
   );
   await metrics.onModuleInit();
-  return { metrics, registry, dispatch };
+  return { metrics, registry, dispatch, eventStreamMetrics };
 }
 
 async function taskSeries(registry: Registry): Promise<Record<string, number>> {
@@ -81,7 +87,7 @@ describe('MetricsService', () => {
   });
 
   it('keeps what another app of the process observed when it starts', async () => {
-    const { metrics, registry, dispatch } = await metricsWith(50);
+    const { metrics, registry, dispatch, eventStreamMetrics } = await metricsWith(50);
     metrics.dispatchObserved('succeeded', 0.2);
     const second = new MetricsService(
       registry.getSingleMetric('http_requests_total') as Counter<'method' | 'route' | 'status'>,
@@ -90,6 +96,7 @@ describe('MetricsService', () => {
       >,
       registry.getSingleMetric('tasks_total') as Counter<'status' | 'type'>,
       dispatch,
+      ...eventStreamMetrics,
       { metrics: { maxTaskTypes: 50 } } as AppConfig,
     );
     await second.onModuleInit();

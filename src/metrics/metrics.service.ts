@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { BoundedLabelValues } from './bounded-label';
 import { Metric } from './metric-definitions';
@@ -20,7 +20,10 @@ const DISPATCH_OUTCOME_LABELS: readonly DispatchOutcomeLabel[] = [
 
 type HttpLabels = 'method' | 'route' | 'status';
 
-/** What the rest of the application counts: HTTP requests, tasks, dispatch attempts. */
+/**
+ * What the rest of the application counts: HTTP requests, tasks, dispatch attempts, task event
+ * streams.
+ */
 @Injectable()
 export class MetricsService implements OnModuleInit {
   private readonly taskTypes: BoundedLabelValues;
@@ -31,6 +34,9 @@ export class MetricsService implements OnModuleInit {
     @InjectMetric(Metric.Tasks) private readonly tasks: Counter<'status' | 'type'>,
     @InjectMetric(Metric.DispatchDuration)
     private readonly dispatchDuration: Histogram<'outcome'>,
+    @InjectMetric(Metric.TaskEventStreams) private readonly eventStreams: Gauge,
+    @InjectMetric(Metric.TaskEventDeliveryLag) private readonly eventLag: Histogram,
+    @InjectMetric(Metric.TaskEventStreamsCut) private readonly eventStreamsCut: Counter,
     config: AppConfig,
   ) {
     this.taskTypes = new BoundedLabelValues(config.metrics.maxTaskTypes);
@@ -63,5 +69,20 @@ export class MetricsService implements OnModuleInit {
   /** One dispatch attempt finished after `seconds`. */
   dispatchObserved(outcome: DispatchOutcomeLabel, seconds: number): void {
     this.dispatchDuration.observe({ outcome }, seconds);
+  }
+
+  /** A task event stream opened (+1) or closed (-1) on this process. */
+  eventStreamsChanged(by: 1 | -1): void {
+    this.eventStreams.inc(by);
+  }
+
+  /** A live task event was written to a stream `seconds` after it was stored. */
+  eventDelivered(seconds: number): void {
+    this.eventLag.observe(seconds);
+  }
+
+  /** A stream was cut off: its client did not read and its output passed the bound. */
+  eventStreamCut(): void {
+    this.eventStreamsCut.inc();
   }
 }
