@@ -10,6 +10,7 @@ import { MachineIdentities1764806400000 } from './1764806400000-machine-identiti
 import { WaitingForAgents1764806500000 } from './1764806500000-waiting-for-agents';
 import { AgentCallbacks1764806700000 } from './1764806700000-agent-callbacks';
 import { ReplayAndSchedule1764806800000 } from './1764806800000-replay-and-schedule';
+import { TaskEvents1764806900000 } from './1764806900000-task-events';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   WaitingForAgents1764806500000,
   AgentCallbacks1764806700000,
   ReplayAndSchedule1764806800000,
+  TaskEvents1764806900000,
 ];

@@ -73,7 +73,7 @@ describe('database roles', () => {
     expect(rows[0].owner).not.toBe(serviceRole);
   });
 
-  it('grants it read and write on its tables, only SELECT and INSERT on audit_logs, nothing on migrations', async () => {
+  it('grants it read and write on its tables, only SELECT and INSERT on audit_logs and task_events, nothing on migrations', async () => {
     const privileges = await servicePrivileges();
     expect(privileges).toEqual({
       agents: READ_WRITE,
@@ -83,6 +83,8 @@ describe('database roles', () => {
       refresh_tokens: READ_WRITE,
       task_attempts: READ_WRITE,
       task_counts: READ_WRITE,
+      task_event_sequences: READ_WRITE,
+      task_events: ['SELECT', 'INSERT'],
       tasks: READ_WRITE,
       users: READ_WRITE,
     });

@@ -7,8 +7,8 @@ export function ident(name: string): string {
 
 /**
  * Every statement that sets the service role's privileges in `schema`, in order (README,
- * "Database roles"): it reads and writes its tables, but only reads and appends to audit_logs; it
- * uses sequences; it gets nothing else: no TRUNCATE, REFERENCES or TRIGGER, no CREATE in the
+ * "Database roles"): it reads and writes its tables, but only reads and appends to audit_logs and
+ * task_events; it uses sequences; it gets nothing else: no TRUNCATE, REFERENCES or TRIGGER, no CREATE in the
  * schema, no access to the migrations' own table. Revoking everything first makes a run take back
  * whatever an earlier run or a hand-made GRANT gave beyond that (revoking a table's privileges
  * revokes its column privileges too), so every run converges on the same set.
@@ -26,6 +26,7 @@ export function serviceGrantStatements(
     `REVOKE ALL ON ALL TABLES IN SCHEMA ${s} FROM ${r}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${r}`,
     `REVOKE UPDATE, DELETE ON ${s}.audit_logs FROM ${r}`,
+    `REVOKE UPDATE, DELETE ON ${s}.task_events FROM ${r}`,
     `REVOKE ALL ON ${s}.${ident(migrationsTable)} FROM ${r}`,
     `REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${s} FROM ${r}`,
     `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}`,

@@ -1,12 +1,14 @@
 import { AuditAction } from '../audit/audit-actions';
 import { auditInsert } from '../audit/audit.sql';
+import { eventInsert } from './task-events.sql';
 
 /**
  * The SQL of ExecutionRepository. The statements that move a task through its execution run as
  * named prepared statements (see preparedQuery). Each is a single statement with a condition on the task's current status, so a
  * cancel, a second worker or the reconciler racing with a worker can never resurrect a finished
- * task. One that ends the task also writes task.complete / task.fail, as a CTE of the same
- * statement: no transaction stays open across round trips while it holds its row locks. Those that
+ * task. One that ends the task also writes task.complete / task.fail, and each that changes the
+ * task's state writes its task event (task-events.sql.ts), as CTEs of the same statement: no
+ * transaction stays open across round trips while it holds its row locks. Those that
  * close attempts a dead worker left running answer which they closed (interrupted_attempts), so
  * the caller gives their agent slots back (AgentSlots).
  */
@@ -47,6 +49,22 @@ const AUDIT_FINISHED = `audit AS (
 )`;
 
 /**
+ * The event of a task the "task" CTE (RETURNING id, status, owner_id, task_type, error_message,
+ * result) has just moved on after attempt `attempt` (SQL) closed with `outcome` (SQL):
+ * task.completed with its result, task.failed with its error, or task.retrying (back to pending);
+ * for the rows of "task" that satisfy `where`.
+ */
+const OUTCOME_EVENT = (attempt: string, outcome: string, where = 'true') =>
+  eventInsert(`SELECT owner_id, id,
+      CASE status WHEN 'completed' THEN 'task.completed' WHEN 'failed' THEN 'task.failed'
+                  ELSE 'task.retrying' END,
+      status, task_type, ${attempt},
+      CASE status WHEN 'completed' THEN jsonb_build_object('result', result)
+                  WHEN 'failed' THEN jsonb_build_object('error', error_message)
+                  ELSE jsonb_build_object('outcome', ${outcome}::text, 'error', error_message) END
+    FROM task WHERE ${where}`);
+
+/**
  * Whether the task's current run has used its budget, over a tasks row (`alias`: 't.' or none):
  * `attempts` counts every attempt ever made, a retry (POST /api/v1/tasks/:id/retry) sets
  * `attempts_base` to it and the run may then make `max_attempts` more.
@@ -66,12 +84,14 @@ export const START_ATTEMPT = {
            started_at = COALESCE(started_at, now()), updated_at = now(),
            waiting_since = NULL, schedule_deadline = NULL, woken_for = NULL
      WHERE id = $1 AND status IN ('pending', 'in_progress') AND job_generation = $5
-    RETURNING id, name, task_type, parameters, priority, timeout_ms, attempts, max_attempts
+    RETURNING id, owner_id, name, task_type, parameters, priority, timeout_ms, attempts,
+              max_attempts
   ), ${closeInterrupted(3)},
   attempt AS (
     INSERT INTO task_attempts (id, task_id, number, agent_id)
     SELECT $4, id, attempts, $2 FROM task
-  )
+  ), ${eventInsert(`SELECT owner_id, id, 'task.started', 'in_progress', task_type, attempts,
+                          jsonb_build_object('agentId', $2::uuid) FROM task`)}
   SELECT task.attempts, task.max_attempts, task.name, task.task_type, task.parameters,
          task.priority, task.timeout_ms, ${INTERRUPTED_ATTEMPTS}
     FROM task`,
@@ -102,7 +122,7 @@ const WAIT_BOUND = (param: number) => `COALESCE(t.schedule_timeout_ms, $${param}
 export const PARK_TASK = {
   name: 'ymera_task_park',
   text: `WITH current AS (
-    SELECT t.id,
+    SELECT t.id, t.status AS previous,
            CASE WHEN t.status = 'in_progress' AND ${RUN_EXHAUSTED('t.')} THEN $4
                 WHEN t.schedule_deadline <= now() THEN ${neverAvailable(WAIT_BOUND(3))}
            END AS failure,
@@ -122,8 +142,14 @@ export const PARK_TASK = {
            updated_at = now()
       FROM current c
      WHERE t.id = c.id
-    RETURNING t.id, t.status, t.owner_id, t.attempts, t.error_message
-  ), ${closeInterrupted(4)}, ${AUDIT_FINISHED}
+    RETURNING t.id, t.status, t.owner_id, t.attempts, t.error_message, t.task_type, t.result,
+              c.previous
+  ), ${closeInterrupted(4)}, ${AUDIT_FINISHED},
+  ${OUTCOME_EVENT(
+    "CASE WHEN previous = 'in_progress' THEN attempts END",
+    "'interrupted'",
+    "status = 'failed' OR previous = 'in_progress'",
+  )}
   SELECT task.status, task.attempts, task.error_message, ${INTERRUPTED_ATTEMPTS} FROM task`,
 };
 
@@ -201,8 +227,8 @@ export const EXPIRE_WAITING_TASKS = `WITH task AS (
                      ORDER BY schedule_deadline
                      LIMIT $2
                        FOR UPDATE SKIP LOCKED)
-    RETURNING t.id, t.status, t.owner_id, t.attempts, t.error_message, t.task_type
-  ), ${AUDIT_FINISHED}
+    RETURNING t.id, t.status, t.owner_id, t.attempts, t.error_message, t.task_type, t.result
+  ), ${AUDIT_FINISHED}, ${OUTCOME_EVENT('NULL::int', 'NULL')}
   SELECT task_type FROM task`;
 
 /**
@@ -262,8 +288,9 @@ export const FINISH_ATTEMPT = {
             OR ($3 = 'succeeded' AND EXISTS (SELECT 1 FROM task_attempts
                                               WHERE id = $2 AND outcome = 'interrupted')))
        AND (SELECT number FROM task_attempts WHERE id = $2) > attempts_base
-    RETURNING id, status, owner_id, attempts, error_message
-  ), ${AUDIT_FINISHED}
+    RETURNING id, status, owner_id, attempts, error_message, task_type, result
+  ), ${AUDIT_FINISHED},
+  ${OUTCOME_EVENT('(SELECT number FROM task_attempts WHERE id = $2)', '$3')}
   SELECT (SELECT status FROM task) AS status, (SELECT attempts FROM task) AS attempts,
          EXISTS (SELECT 1 FROM attempt) AS closed, '[]'::json AS interrupted_attempts`,
 };
@@ -287,8 +314,8 @@ export const REPORT_RESULT = {
     UPDATE tasks
        SET ${afterAttempt('$4', '$5', '$6')}
      WHERE id = $1 AND EXISTS (SELECT 1 FROM attempt)
-    RETURNING id, status, owner_id, attempts, error_message, task_type
-  ), ${AUDIT_FINISHED}, ${NOTIFY_CLOSED}
+    RETURNING id, status, owner_id, attempts, error_message, task_type, result
+  ), ${AUDIT_FINISHED}, ${NOTIFY_CLOSED}, ${OUTCOME_EVENT('$2::int', '$4')}
   SELECT (SELECT status FROM task) AS status, (SELECT task_type FROM task) AS task_type,
          (SELECT count(*) FROM notified) AS notified,
          EXISTS (SELECT 1 FROM task_attempts WHERE task_id = $1 AND agent_id = $3) AS known`,
@@ -305,8 +332,10 @@ export const REPORT_PROGRESS = {
     UPDATE task_attempts
        SET progress = $4::jsonb || jsonb_build_object('at', now())
      WHERE task_id = $1 AND number = $2 AND agent_id = $3 AND finished_at IS NULL
-    RETURNING id
-  )
+    RETURNING id, task_id, progress
+  ), ${eventInsert(`SELECT t.owner_id, t.id, 'task.progress', t.status, t.task_type, $2::int,
+                          a.progress
+                     FROM attempt a JOIN tasks t ON t.id = a.task_id`)}
   SELECT EXISTS (SELECT 1 FROM attempt) AS updated,
          EXISTS (SELECT 1 FROM task_attempts WHERE task_id = $1 AND agent_id = $3) AS known`,
 };
@@ -325,8 +354,8 @@ export const INTERRUPT_TASK = {
            completed_at = CASE WHEN ${RUN_EXHAUSTED()} THEN now() END,
            error_message = $2, updated_at = now()
      WHERE id = $1 AND status = 'in_progress'
-    RETURNING id, status, owner_id, attempts, error_message
-  ), ${closeInterrupted(2)}, ${AUDIT_FINISHED}
+    RETURNING id, status, owner_id, attempts, error_message, task_type, result
+  ), ${closeInterrupted(2)}, ${AUDIT_FINISHED}, ${OUTCOME_EVENT('attempts', "'interrupted'")}
   SELECT task.status, task.attempts, ${INTERRUPTED_ATTEMPTS} FROM task`,
 };
 
@@ -338,8 +367,8 @@ export const FAIL_EXHAUSTED = {
        SET status = 'failed', completed_at = now(), updated_at = now(),
            error_message = COALESCE(error_message, 'every attempt was used')
      WHERE id = $1 AND status = 'pending' AND ${RUN_EXHAUSTED()}
-    RETURNING id, status, owner_id, attempts, error_message
-  ), ${AUDIT_FINISHED}
+    RETURNING id, status, owner_id, attempts, error_message, task_type, result
+  ), ${AUDIT_FINISHED}, ${OUTCOME_EVENT('NULL::int', 'NULL')}
   SELECT task.status, task.attempts, '[]'::json AS interrupted_attempts FROM task`,
 };
 

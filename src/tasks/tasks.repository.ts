@@ -7,6 +7,7 @@ import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { findVisible } from '../common/ownership/owned';
 import { preparedQuery } from '../database/prepared-query';
 import { NOTIFY_CLOSED } from '../execution/execution.sql';
+import { eventInsert } from '../execution/task-events.sql';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksDto } from './dto/list-tasks.dto';
 import { TaskAttempt } from './entities/task-attempt.entity';
@@ -23,7 +24,7 @@ const TASK_COLUMNS = `id, owner_id, agent_id, requested_agent_id, name, descript
   started_at, completed_at`;
 
 /**
- * The task and its task.create record in one statement, prepared (see preparedQuery); columns
+ * The task, its task.create record and its task.created event in one statement, prepared (see preparedQuery); columns
  * named, so a column added later cannot break its plan. ON CONFLICT DO NOTHING: of two requests
  * racing with one Idempotency-Key, the second waits for the first to commit and then finds its row
  * instead of failing on the unique constraint.
@@ -44,14 +45,20 @@ const INSERT_TASK = {
                            'runAt', run_at)
           || $14::jsonb
       FROM task`)}
-  )
+  ), ${eventInsert(`SELECT owner_id, id, 'task.created', status, task_type, NULL::int,
+        jsonb_build_object('name', name, 'taskType', task_type, 'priority', priority,
+                           'runAt', run_at)
+      FROM task`)}
   SELECT ${TASK_COLUMNS} FROM task`,
 };
 
 const CANCELLED = 'cancelled by its owner';
 
-/** $1 task (locked by the caller), $2 the cancelled attempt's error. */
-const CANCEL_TASK = `WITH task AS (
+/**
+ * $1 task (locked by the caller), $2 the cancelled attempt's error. Its task.cancelled event
+ * names the status before (read by "previous", which sees the row as the statement found it).
+ */
+const CANCEL_TASK = `WITH previous AS (SELECT status FROM tasks WHERE id = $1), task AS (
     UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now(),
                      waiting_since = NULL, schedule_deadline = NULL
      WHERE id = $1
@@ -59,8 +66,12 @@ const CANCEL_TASK = `WITH task AS (
   ), attempt AS (
     UPDATE task_attempts SET finished_at = now(), outcome = 'cancelled', error = $2
      WHERE task_id = $1 AND finished_at IS NULL
-    RETURNING id
-  ), ${NOTIFY_CLOSED}
+    RETURNING id, number
+  ), ${NOTIFY_CLOSED},
+  ${eventInsert(`SELECT owner_id, id, 'task.cancelled', status, task_type,
+        (SELECT max(number) FROM attempt),
+        jsonb_build_object('previousStatus', (SELECT status FROM previous))
+      FROM task`)}
   SELECT ${TASK_COLUMNS}, (SELECT count(*) FROM notified) AS notified FROM task`;
 
 export interface InsertedTask {
@@ -157,7 +168,8 @@ export class TasksRepository {
   }
 
   /**
-   * Puts a failed or cancelled task back to pending for a new run, in `manager`'s transaction: a
+   * Puts a failed or cancelled task back to pending for a new run, with its task.retried event,
+   * in `manager`'s transaction: a
    * fresh budget of max_attempts counted from the attempts made so far (attempts_base), which
    * keep their numbers and history; the previous run's result, error and completion cleared; a
    * new job generation, so its job never collides with the previous run's (kept failed in Redis,
@@ -165,12 +177,16 @@ export class TasksRepository {
    * the first attempt's.
    */
   async retry(manager: EntityManager, taskId: string): Promise<Task> {
-    const [[row]] = await manager.query<[TaskRow[], number]>(
-      `UPDATE tasks SET status = 'pending', attempts_base = attempts, result = NULL,
-                        error_message = NULL, completed_at = NULL, waiting_since = NULL,
-                        schedule_deadline = NULL, job_generation = job_generation + 1,
-                        updated_at = now()
-        WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
+    const [row] = await manager.query<TaskRow[]>(
+      `WITH task AS (
+        UPDATE tasks SET status = 'pending', attempts_base = attempts, result = NULL,
+                         error_message = NULL, completed_at = NULL, waiting_since = NULL,
+                         schedule_deadline = NULL, job_generation = job_generation + 1,
+                         updated_at = now()
+         WHERE id = $1 RETURNING ${TASK_COLUMNS}
+      ), ${eventInsert(`SELECT owner_id, id, 'task.retried', status, task_type, NULL::int,
+            jsonb_build_object('attemptsBefore', attempts) FROM task`)}
+      SELECT ${TASK_COLUMNS} FROM task`,
       [taskId],
     );
     return taskFromRow(row);

@@ -103,8 +103,8 @@ export class TasksService {
   /**
    * A failed or cancelled task goes back to pending with a fresh budget of maxAttempts (its
    * attempts and their numbering go on) and is queued again; recorded as task.retry. The row
-   * changes and its record are written in one transaction, where the task.retried event will be
-   * written too. When queueing fails, the reconciler queues the pending task.
+   * changes, their task.retried event and the record are written in one transaction. When queueing
+   * fails, the reconciler queues the pending task.
    */
   async retry(actor: AuthenticatedUser, id: string, client: ClientContext): Promise<TaskDto> {
     const task = await this.repository.transaction(async (manager) => {

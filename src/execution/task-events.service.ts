@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { preparedQuery } from '../database/prepared-query';
+import { LAST_EVENT_ID, OWNER_EVENTS_AFTER, TASK_EVENTS_AFTER } from './task-events.sql';
+
+/** One stored task event (README, "Following a task"). */
+export interface TaskEvent {
+  /** Counts the owner's events: 1, 2, 3... (the SSE id and a webhook message's eventId). */
+  id: number;
+  ownerId: string;
+  taskId: string;
+  /** task.created, task.started, task.progress, task.retrying, task.completed, task.failed... */
+  type: string;
+  /** The task's status after the event. */
+  status: string;
+  taskType: string;
+  /** The attempt concerned, when one is. */
+  attempt: number | null;
+  data: unknown;
+  at: Date;
+}
+
+/** Narrows a read of one owner's events: to one task, or by the task's status and type. */
+export type TaskEventFilter = { taskId: string } | { status?: string; taskType?: string };
+
+interface TaskEventRow {
+  owner_id: string;
+  id: string;
+  task_id: string;
+  type: string;
+  status: string;
+  task_type: string;
+  attempt: number | null;
+  data: unknown;
+  at: Date;
+}
+
+/** An event as clients see it, in an SSE message's data and a webhook's payload. */
+export function taskEventJson(event: TaskEvent) {
+  return {
+    taskId: event.taskId,
+    type: event.type,
+    at: event.at.toISOString(),
+    status: event.status,
+    ...(event.attempt === null ? {} : { attempt: event.attempt }),
+    ...(event.data === null ? {} : { data: event.data }),
+  };
+}
+
+/**
+ * Reads of the task events the execution statements write (task-events.sql.ts): for the event
+ * streams of the API and the webhook fan-out of the workers.
+ */
+@Injectable()
+export class TaskEventsService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Up to `limit` events of `ownerId` after id `afterId`, in id order, narrowed by `filter`;
+   * inside `manager`'s transaction when one is given.
+   */
+  async after(
+    ownerId: string,
+    afterId: number,
+    limit: number,
+    filter: TaskEventFilter = {},
+    manager?: EntityManager,
+  ): Promise<TaskEvent[]> {
+    const rows =
+      'taskId' in filter
+        ? await preparedQuery<TaskEventRow>(manager ?? this.dataSource, TASK_EVENTS_AFTER, [
+            ownerId,
+            afterId,
+            limit,
+            filter.taskId,
+          ])
+        : await preparedQuery<TaskEventRow>(manager ?? this.dataSource, OWNER_EVENTS_AFTER, [
+            ownerId,
+            afterId,
+            limit,
+            filter.status ?? null,
+            filter.taskType ?? null,
+          ]);
+    return rows.map(fromRow);
+  }
+
+  /** The id of `ownerId`'s latest committed event, 0 when it has none. */
+  async lastId(ownerId: string): Promise<number> {
+    const [row] = await this.dataSource.query<{ last_id: string }[]>(LAST_EVENT_ID, [ownerId]);
+    return Number(row.last_id);
+  }
+}
+
+function fromRow(row: TaskEventRow): TaskEvent {
+  return {
+    id: Number(row.id),
+    ownerId: row.owner_id,
+    taskId: row.task_id,
+    type: row.type,
+    status: row.status,
+    taskType: row.task_type,
+    attempt: row.attempt,
+    data: row.data,
+    at: row.at,
+  };
+}
