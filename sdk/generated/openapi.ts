@@ -4445,7 +4445,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["TaskEventMessageDto"][];
                 };
             };
-            /** @description Last-Event-ID (or lastEventId) is not a decimal event id */
+            /** @description Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4456,7 +4456,7 @@ export interface operations {
                      *       "type": "urn:ymera:problem:invalid-last-event-id",
                      *       "title": "Invalid Last-Event-ID",
                      *       "status": 400,
-                     *       "detail": "Last-Event-ID (or lastEventId) is not a decimal event id.",
+                     *       "detail": "Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid).",
                      *       "instance": "/api/v1/tasks/events",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }
@@ -5046,7 +5046,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Last-Event-ID (or lastEventId) is not a decimal event id */
+            /** @description Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5057,7 +5057,7 @@ export interface operations {
                      *       "type": "urn:ymera:problem:invalid-last-event-id",
                      *       "title": "Invalid Last-Event-ID",
                      *       "status": 400,
-                     *       "detail": "Last-Event-ID (or lastEventId) is not a decimal event id.",
+                     *       "detail": "Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid).",
                      *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/events",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }

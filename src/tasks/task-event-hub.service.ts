@@ -8,8 +8,12 @@ import { sseFrame, StreamEnds, TaskEventStream } from './task-event-stream';
 
 /** Events read at once, by a stream catching up and by an owner's live fetch. */
 const PAGE = 100;
-/** The latest events fanned out per owner, for a stream that finished catching up behind them. */
+/**
+ * The latest events fanned out per owner, for a stream that finished catching up behind them: at
+ * most this many, and this many bytes of frames (a result may be large).
+ */
 const RECENT = 1000;
+const RECENT_BYTES = 4 * 1024 * 1024;
 /** After a failed fetch (PostgreSQL unreachable), the next try. */
 const RETRY_MS = 1000;
 
@@ -28,6 +32,8 @@ interface OwnerFeed {
   /** The last event id fetched and fanned out; null until a stream first goes live. */
   cursor: number | null;
   recent: Fanned[];
+  /** The length of the frames in `recent`. */
+  recentBytes: number;
   fetching: boolean;
   /** A notification came while fetching (or before there was a cursor): fetch again. */
   again: boolean;
@@ -191,12 +197,15 @@ export class TaskEventHub implements ChangeSubscriber, StreamEnds, BeforeApplica
     for (const event of events) {
       const frame = sseFrame(event);
       feed.recent.push({ event, frame });
+      feed.recentBytes += frame.length;
       for (const stream of feed.live) {
         if (stream.offer(event, frame))
           this.metrics.eventDelivered((now - event.at.getTime()) / 1000);
       }
     }
-    if (feed.recent.length > RECENT) feed.recent.splice(0, feed.recent.length - RECENT);
+    while (feed.recent.length > RECENT || feed.recentBytes > RECENT_BYTES) {
+      feed.recentBytes -= feed.recent.shift()!.frame.length;
+    }
     feed.cursor = events[events.length - 1].id;
   }
 
@@ -209,6 +218,7 @@ export class TaskEventHub implements ChangeSubscriber, StreamEnds, BeforeApplica
         joining: new Set(),
         cursor: null,
         recent: [],
+        recentBytes: 0,
         fetching: false,
         again: false,
       };

@@ -141,16 +141,19 @@ export class TaskEventStream {
   }
 
   /**
-   * Writes, or cuts the connection when the client has left more than maxBufferBytes unread (the
-   * kernel's socket buffers are full by then): the client reconnects with Last-Event-ID. Answers
+   * Writes, or cuts the connection when the client has left more than maxBufferBytes of earlier
+   * output unread (the kernel's socket buffers are full by then): the client reconnects with
+   * Last-Event-ID. What waits for a client is so bounded by maxBufferBytes and one event. Answers
    * whether the text was written.
    */
   private write(text: string): boolean {
     if (this.closed) return false;
+    if (this.response.writableLength > this.limits.maxBufferBytes) {
+      this.abort();
+      this.ends.cut(this);
+      return false;
+    }
     this.response.write(text);
-    if (this.response.writableLength <= this.limits.maxBufferBytes) return true;
-    this.abort();
-    this.ends.cut(this);
-    return false;
+    return true;
   }
 }

@@ -87,7 +87,8 @@ const ApiEventStream = (description: string) =>
     }),
     ApiProblemResponses({
       status: 400,
-      description: 'Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid)',
+      description:
+        'Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid)',
       code: TasksErrorCode.InvalidLastEventId,
     }),
   );
