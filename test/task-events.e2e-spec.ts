@@ -300,13 +300,27 @@ describe('task event streams', () => {
     });
 
     it(
-      'ends its streams when it stops, and exits promptly',
+      'keeps its streams through the readiness delay after SIGTERM, then ends them and exits',
       async () => {
-        const stopping = await spawnListeningApp({ ...iso.env, APP_ROLE: 'api' });
+        const stopping = await spawnListeningApp({
+          ...iso.env,
+          APP_ROLE: 'api',
+          HEALTH_SHUTDOWN_DELAY_MS: '1500',
+          TASK_EVENTS_KEEPALIVE_MS: String(KEEPALIVE_MS),
+        });
         const stream = await follow('/api/v1/tasks/events', alice, {}, stopping.url);
         expect(stream.status).toBe(200);
-        expect(await stopping.stop()).toEqual({ code: 0, signal: null });
+        await stream.until((c) => c.comments.length > 0, 'a keep-alive');
+        const stopped = stopping.stop();
+        await waitFor(async () => (await fetch(`${stopping.url}/health`)).status === 503, {
+          what: 'readiness to answer 503',
+        });
+        // Still served while load balancers take the process out of rotation.
+        const before = stream.comments.length;
+        await stream.until((c) => c.comments.length > before, 'a keep-alive while stopping');
+        expect(stream.ended).toBe(false);
         await stream.end();
+        expect(await stopped).toEqual({ code: 0, signal: null });
       },
       PROCESS_START_TIMEOUT_MS + 30_000,
     );

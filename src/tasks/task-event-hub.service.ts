@@ -108,9 +108,18 @@ export class TaskEventHub implements ChangeSubscriber, StreamEnds, BeforeApplica
 
   /**
    * Ends every stream, so the HTTP server can close (it waits for open responses): the clients
-   * reconnect, with Last-Event-ID, to another process. A stream opened from now on ends at once.
+   * reconnect, with Last-Event-ID, to another process. After SIGTERM the process goes on serving
+   * for HEALTH_SHUTDOWN_DELAY_MS, readiness answering 503 (HealthProbes, whose hook Nest runs after
+   * this one and which holds the server open meanwhile): the streams go on until then too, and end
+   * as the server closes. A stream opened after that ends once it has caught up.
    */
-  beforeApplicationShutdown(): void {
+  beforeApplicationShutdown(signal?: string): void {
+    const delayMs = signal === 'SIGTERM' ? this.config.health.shutdownDelayMs : 0;
+    if (delayMs === 0) return this.endAll();
+    setTimeout(() => this.endAll(), delayMs).unref();
+  }
+
+  private endAll(): void {
     this.closing = true;
     for (const feed of this.feeds.values()) {
       for (const stream of [...feed.live, ...feed.joining]) stream.end();
