@@ -11,6 +11,7 @@ import { WaitingForAgents1764806500000 } from './1764806500000-waiting-for-agent
 import { AgentCallbacks1764806700000 } from './1764806700000-agent-callbacks';
 import { ReplayAndSchedule1764806800000 } from './1764806800000-replay-and-schedule';
 import { TaskEvents1764806900000 } from './1764806900000-task-events';
+import { Webhooks1764807000000 } from './1764807000000-webhooks';
 
 /** Every migration, oldest first. Listed here so ts-node, the compiled app and Jest load the same set. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   AgentCallbacks1764806700000,
   ReplayAndSchedule1764806800000,
   TaskEvents1764806900000,
+  Webhooks1764807000000,
 ];

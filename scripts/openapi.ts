@@ -10,6 +10,7 @@ import { createApp } from '../src/bootstrap';
 import { buildOpenApiDocument, serializeOpenApiDocument } from '../src/common/http/openapi';
 import { loadConfig } from '../src/config/app-config';
 import { PROBLEM_CATALOG } from '../src/problem-types';
+import { WEBHOOK_DELIVERY_DOCS } from '../src/webhooks/webhooks.openapi';
 
 export const OPENAPI_FILE = join(__dirname, '..', 'openapi.json');
 
@@ -24,7 +25,9 @@ export async function generateOpenApiJson(): Promise<string> {
   });
   const app = await createApp(config, { preview: true });
   try {
-    return serializeOpenApiDocument(buildOpenApiDocument(app, PROBLEM_CATALOG));
+    return serializeOpenApiDocument(
+      buildOpenApiDocument(app, PROBLEM_CATALOG, [WEBHOOK_DELIVERY_DOCS]),
+    );
   } finally {
     await app.close();
   }

@@ -17,11 +17,13 @@ import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 import { RootModule } from './root/root.module';
 import { TasksModule } from './tasks/tasks.module';
+import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * What a process of each APP_ROLE runs: the HTTP API (roles all and api; bootstrap.ts also sets up
- * the OpenAPI document there) and the execution module with the A2A card check (roles all and
- * worker). Every process has
+ * the OpenAPI document there) and the execution module with the A2A card check and the webhook
+ * deliveries (roles all and worker). Every process has
  * the infrastructure, health and metrics: a worker serves only /health, /health/live and /metrics.
  */
 export function roleRuns(role: AppRole): { api: boolean; workers: boolean } {
@@ -50,11 +52,12 @@ export class AppModule {
               AgentApiModule,
               ApiKeysModule,
               TasksModule,
+              WebhooksModule,
               QueueBoardModule.forRoot(config),
               RootModule,
             ]
           : []),
-        ...(runs.workers ? [ExecutionModule, A2aModule] : []),
+        ...(runs.workers ? [ExecutionModule, A2aModule, WebhookDeliveryModule] : []),
       ],
     };
   }

@@ -20,6 +20,7 @@ import { AppConfig } from './config/app-config';
 import { HealthProbes } from './health/health-probes';
 import { answerProbesFirst } from './health/probes-first';
 import { PROBLEM_CATALOG } from './problem-types';
+import { WEBHOOK_DELIVERY_DOCS } from './webhooks/webhooks.openapi';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -50,11 +51,16 @@ function workerPathsOnly(request: Request, response: Response, next: NextFunctio
 
 /** Swagger UI at /docs, the document at /docs-json (the same as openapi.json: npm run openapi). */
 function setUpOpenApi(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app, PROBLEM_CATALOG), {
-    jsonDocumentUrl: 'docs-json',
-    // The token given to Authorize is kept in the browser's localStorage and survives a reload.
-    swaggerOptions: { persistAuthorization: true },
-  });
+  SwaggerModule.setup(
+    'docs',
+    app,
+    buildOpenApiDocument(app, PROBLEM_CATALOG, [WEBHOOK_DELIVERY_DOCS]),
+    {
+      jsonDocumentUrl: 'docs-json',
+      // The token given to Authorize is kept in the browser's localStorage and survives a reload.
+      swaggerOptions: { persistAuthorization: true },
+    },
+  );
 }
 
 export interface CreateAppOptions {

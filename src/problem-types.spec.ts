@@ -15,6 +15,7 @@ import {
 } from './dispatch/dispatch.errors';
 import { ALL_PROBLEM_TYPES, PROBLEM_CATALOG, PROBLEM_TYPES_BY_MODULE } from './problem-types';
 import { TasksError, TasksErrorCode } from './tasks/tasks.errors';
+import { WebhooksError, WebhooksErrorCode } from './webhooks/webhooks.errors';
 
 type Module = keyof typeof PROBLEM_TYPES_BY_MODULE;
 
@@ -30,6 +31,7 @@ const RAISE: Record<Module, (code: string, message: string) => Error> = {
       : new AgentCardError(code as DispatchErrorCode.AgentCardInvalid, message),
   'api-keys': (code, message) => new ApiKeysError(code as ApiKeysErrorCode, message),
   'agent-api': (code, message) => new AgentApiError(code as AgentApiErrorCode, message),
+  webhooks: (code, message) => new WebhooksError(code as WebhooksErrorCode, message),
 };
 
 const request = { originalUrl: '/api/v1/things/1?x=1', id: 'req-1' } as unknown as Request;

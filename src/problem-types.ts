@@ -6,6 +6,7 @@ import { COMMON_PROBLEM_TYPES, CommonErrorCode } from './common/errors/common.er
 import { documentedProblemTypes, ProblemCatalog, ProblemTypes } from './common/errors/domain-error';
 import { DISPATCH_PROBLEM_TYPES, DispatchErrorCode } from './dispatch/dispatch.errors';
 import { TASKS_PROBLEM_TYPES, TasksErrorCode } from './tasks/tasks.errors';
+import { WEBHOOKS_PROBLEM_TYPES, WebhooksErrorCode } from './webhooks/webhooks.errors';
 
 /** Every code of every module. */
 export type ProblemCode =
@@ -15,7 +16,8 @@ export type ProblemCode =
   | TasksErrorCode
   | DispatchErrorCode
   | ApiKeysErrorCode
-  | AgentApiErrorCode;
+  | AgentApiErrorCode
+  | WebhooksErrorCode;
 
 /**
  * Each module's table of problem types (its `<module>.errors.ts`). The exception filter answers a
@@ -31,6 +33,7 @@ export const PROBLEM_TYPES_BY_MODULE = {
   dispatch: DISPATCH_PROBLEM_TYPES,
   'api-keys': API_KEYS_PROBLEM_TYPES,
   'agent-api': AGENT_API_PROBLEM_TYPES,
+  webhooks: WEBHOOKS_PROBLEM_TYPES,
 } as const;
 
 /** Every code's status and title in one record: a code of ProblemCode missing here fails to compile. */
@@ -42,6 +45,7 @@ export const ALL_PROBLEM_TYPES: ProblemTypes<ProblemCode> = {
   ...DISPATCH_PROBLEM_TYPES,
   ...API_KEYS_PROBLEM_TYPES,
   ...AGENT_API_PROBLEM_TYPES,
+  ...WEBHOOKS_PROBLEM_TYPES,
 };
 
 export const PROBLEM_CATALOG: ProblemCatalog = {

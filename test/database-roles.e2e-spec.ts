@@ -87,6 +87,9 @@ describe('database roles', () => {
       task_events: ['SELECT', 'INSERT'],
       tasks: READ_WRITE,
       users: READ_WRITE,
+      webhook_cursors: READ_WRITE,
+      webhook_deliveries: READ_WRITE,
+      webhooks: READ_WRITE,
     });
     const { rows } = await owner.query<{ usage: boolean; create: boolean }>(
       `SELECT has_schema_privilege($1, current_schema(), 'USAGE') AS usage,

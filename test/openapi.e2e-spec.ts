@@ -213,8 +213,15 @@ describe('OpenAPI document: the messages Ymera sends agents (webhooks)', () => {
 
   it('is OpenAPI 3.1 with task.dispatch and task.cancel as webhooks, signed, without a token', () => {
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.webhooks).sort()).toEqual(['task.cancel', 'task.dispatch']);
-    for (const [event, { post }] of Object.entries(document.webhooks)) {
+    // Besides the webhooks' own task-event (test/webhooks.e2e-spec.ts, README "Webhooks").
+    expect(Object.keys(document.webhooks).sort()).toEqual([
+      'task-event',
+      'task.cancel',
+      'task.dispatch',
+    ]);
+    const agentMessages = ['task.dispatch', 'task.cancel'] as const;
+    for (const event of agentMessages) {
+      const { post } = document.webhooks[event];
       expect(post.security).toEqual([]);
       expect(post.tags).toEqual(['agent-protocol']);
       expect(post.parameters.map((p) => [p.in, p.name, p.required])).toEqual(

@@ -494,6 +494,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhooks
+         * @description The caller's own webhooks (an admin's too: nobody lists anyone else's), newest first, without their secrets.
+         *
+         *     API keys: needs `webhooks:read`.
+         */
+        get: operations["webhooksList"];
+        put?: never;
+        /**
+         * Create a webhook
+         * @description Subscribes a URL to the caller's task events: each event of the kinds in `events` that happens from now on is POSTed to it, signed the Standard Webhooks way with the `secret` of this answer (shown only here), and retried with exponential backoff until it is answered 2xx (the `webhooks` of this document: `task-event`). No test delivery is sent. 400 when the url is refused by the SSRF policy (endpoint-refused) or an event name is unknown. Recorded as webhook.create.
+         *
+         *     API keys: needs `webhooks:write`.
+         */
+        post: operations["webhooksCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description Deletes one of the caller's webhooks with its deliveries: nothing more is sent to it (a delivery already on its way when it is deleted may still arrive). 404 when there is no such webhook or it is someone else's. Recorded as webhook.delete.
+         *
+         *     API keys: needs `webhooks:write`.
+         */
+        delete: operations["webhooksDelete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the deliveries of a webhook
+         * @description Every delivery attempt of the webhook, newest first: one item per attempt (a message retried twice is three items with the same eventId and messageId), pending until it is sent. 404 when there is no such webhook or it is someone else's.
+         *
+         *     API keys: needs `webhooks:read`.
+         */
+        get: operations["webhooksDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -596,6 +668,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "task-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A task event (sent to a webhook url)
+         * @description POST to a webhook's url for each task event of its owner it subscribed to, signed the Standard Webhooks way. Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else (another status, no answer, a connection error) fails the attempt, and it is retried after WEBHOOK_BACKOFF_BASE_MS * 2^(attempt-1) until WEBHOOK_MAX_ATTEMPTS attempts. Redirects are not followed. Verify it with the sdk: `verifyWebhook(secret, headers, rawBody)`.
+         */
+        post: operations["webhookTaskEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -668,7 +760,7 @@ export interface components {
              *       "tasks:write"
              *     ]
              */
-            scopes: ("agents:read" | "agents:write" | "tasks:read" | "tasks:write")[];
+            scopes: ("agents:read" | "agents:write" | "tasks:read" | "tasks:write" | "webhooks:read" | "webhooks:write")[];
             /** Format: date-time */
             createdAt: string;
             /**
@@ -694,7 +786,7 @@ export interface components {
              * @example auth.login
              * @enum {string}
              */
-            action: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.retry" | "task.complete" | "task.fail";
+            action: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.retry" | "task.complete" | "task.fail" | "webhook.create" | "webhook.delete";
             /** @example user */
             resourceType: string | null;
             resourceId: string | null;
@@ -783,7 +875,7 @@ export interface components {
              *       "tasks:write"
              *     ]
              */
-            scopes: ("agents:read" | "agents:write" | "tasks:read" | "tasks:write")[];
+            scopes: ("agents:read" | "agents:write" | "tasks:read" | "tasks:write" | "webhooks:read" | "webhooks:write")[];
             /**
              * Format: date-time
              * @description When the key stops working (in the future); never when left out
@@ -850,6 +942,26 @@ export interface components {
              */
             runAt?: string;
         };
+        CreateWebhookDto: {
+            /**
+             * @description Where deliveries are POSTed: an http(s) URL that passes the same SSRF policy as agent endpoints (public addresses, or AGENT_ENDPOINT_ALLOWLIST), checked now and before every delivery
+             * @example https://93.184.215.14/ymera-webhooks
+             */
+            url: string;
+            /**
+             * @description The task events to receive; "task.*" for every one
+             * @example [
+             *       "task.completed",
+             *       "task.failed"
+             *     ]
+             */
+            events: ("task.created" | "task.started" | "task.progress" | "task.retrying" | "task.completed" | "task.failed" | "task.cancelled" | "task.retried" | "task.*")[];
+            /**
+             * @description What the webhook is for, for people
+             * @example Notify the billing service
+             */
+            description?: string;
+        };
         CreatedAgentDto: {
             /** Format: uuid */
             id: string;
@@ -906,7 +1018,7 @@ export interface components {
              *       "tasks:write"
              *     ]
              */
-            scopes: ("agents:read" | "agents:write" | "tasks:read" | "tasks:write")[];
+            scopes: ("agents:read" | "agents:write" | "tasks:read" | "tasks:write" | "webhooks:read" | "webhooks:write")[];
             /** Format: date-time */
             createdAt: string;
             /**
@@ -924,6 +1036,27 @@ export interface components {
              * @example ymrk_Xk3aQ9pW2vT8mL5nR1cY7bH4dJ6fG0sE9uI3oA2zK8q
              */
             key: string;
+        };
+        CreatedWebhookDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example https://93.184.215.14/ymera-webhooks */
+            url: string;
+            /**
+             * @example [
+             *       "task.completed"
+             *     ]
+             */
+            events: ("task.created" | "task.started" | "task.progress" | "task.retrying" | "task.completed" | "task.failed" | "task.cancelled" | "task.retried" | "task.*")[];
+            /** @example Notify the billing service */
+            description: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * @description The Standard Webhooks signing secret (`whsec_` and base64 of 32 random bytes): verify each delivery with it. Shown only in this response.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
         };
         /** @description What is wrong with one field of the request. */
         FieldError: {
@@ -1344,6 +1477,95 @@ export interface components {
             isActive: boolean;
             /** Format: date-time */
             createdAt: string;
+        };
+        WebhookDeliveryDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @example task.completed
+             * @enum {string}
+             */
+            event: "task.created" | "task.started" | "task.progress" | "task.retrying" | "task.completed" | "task.failed" | "task.cancelled" | "task.retried";
+            /** @description The task event id (the SSE `id:`), the same for every attempt of the message */
+            eventId: number;
+            /**
+             * @description The webhook-id header: the same for every attempt of the message
+             * @example msg_4d6c8c367b8a4c1e9a572a1f0c7e5b10_42
+             */
+            messageId: string;
+            /** @description The attempt, from 1 */
+            attempt: number;
+            /**
+             * @description pending: not sent yet (or being sent); succeeded: a 2xx; failed: anything else
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+            /** @description The receiver's HTTP status; null when pending or when it did not answer */
+            httpStatus: number | null;
+            /** @description Why the attempt failed (the start of the answer, a timeout...); else null */
+            error: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the receiver answered 2xx; null otherwise
+             */
+            deliveredAt: string | null;
+        };
+        WebhookDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example https://93.184.215.14/ymera-webhooks */
+            url: string;
+            /**
+             * @example [
+             *       "task.completed"
+             *     ]
+             */
+            events: ("task.created" | "task.started" | "task.progress" | "task.retrying" | "task.completed" | "task.failed" | "task.cancelled" | "task.retried" | "task.*")[];
+            /** @example Notify the billing service */
+            description: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description The body of a webhook delivery (the Standard Webhooks payload shape): one task event of the webhook's owner. The same message may arrive more than once (a retry after an answer that was lost, a worker that died mid-delivery): its webhook-id header (and data.eventId) tells them apart. */
+        WebhookTaskEvent: {
+            /**
+             * @description The event type
+             * @enum {string}
+             */
+            type: "task.created" | "task.started" | "task.progress" | "task.retrying" | "task.completed" | "task.failed" | "task.cancelled" | "task.retried";
+            /**
+             * Format: date-time
+             * @description When the event happened (data.at)
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookTaskEventData"];
+        };
+        /** @description The task event as the task event streams show it, with its id: `data` is specific to the type (created: name, taskType, priority, runAt; started: agentId; progress: the agent's progress; retrying: outcome, error; completed: result; failed: error; cancelled: previousStatus; retried: attemptsBefore). */
+        WebhookTaskEventData: {
+            /** @description The event's id, increasing across all of the owner's events */
+            eventId: number;
+            /**
+             * Format: uuid
+             * @description The task
+             */
+            taskId: string;
+            /** @enum {string} */
+            type: "task.created" | "task.started" | "task.progress" | "task.retrying" | "task.completed" | "task.failed" | "task.cancelled" | "task.retried";
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The task's status after the event */
+            status: string;
+            /** @description The attempt concerned, when one is */
+            attempt?: number;
+            /** @description Event-specific details */
+            data?: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: never;
@@ -3381,7 +3603,7 @@ export interface operations {
                 /** @description The nextCursor of the previous page */
                 cursor?: string;
                 /** @description Records of this action only; any other value is refused (400) */
-                action?: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.retry" | "task.complete" | "task.fail";
+                action?: "auth.register" | "auth.login" | "auth.refresh" | "auth.logout" | "auth.token_reuse" | "admin.create" | "agent.create" | "agent.update" | "agent.delete" | "agent.credentials_rotate" | "apikey.create" | "apikey.revoke" | "task.create" | "task.cancel" | "task.retry" | "task.complete" | "task.fail" | "webhook.create" | "webhook.delete";
                 /** @description Records of this user's actions only */
                 actorId?: string;
                 /** @description Records about this kind of resource only: user, agent or task */
@@ -5407,6 +5629,608 @@ export interface operations {
             };
         };
     };
+    webhooksList: {
+        parameters: {
+            query?: {
+                /** @description Items to skip */
+                skip?: number;
+                /** @description Page size; values over 1000 are clamped to 1000 */
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your webhooks, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookDto"][];
+                        total: number;
+                        skip: number;
+                        limit: number;
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "skip",
+                     *           "message": "skip is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    webhooksCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            /** @description The secret is shown only here */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookDto"];
+                };
+            };
+            /** @description Invalid input, or a url the SSRF policy refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "url",
+                     *           "message": "url is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than 1 MiB.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is not JSON, or in an encoding or charset the server does not read */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/webhooks",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    webhooksDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the webhook (from POST or GET /api/v1/webhooks) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "id is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such webhook, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:webhook-not-found",
+                     *       "title": "Webhook not found",
+                     *       "status": 404,
+                     *       "detail": "No such webhook, or not yours.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    webhooksDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Items to skip */
+                skip?: number;
+                /** @description Page size; values over 1000 are clamped to 1000 */
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The id of the webhook (from POST or GET /api/v1/webhooks) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Delivery attempts, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookDeliveryDto"][];
+                        total: number;
+                        skip: number;
+                        limit: number;
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is invalid; for validation failures, errors lists each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:validation-error",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "The request is invalid; see errors for each field.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/deliveries",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "id is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/deliveries",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/deliveries",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such webhook, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:webhook-not-found",
+                     *       "title": "Webhook not found",
+                     *       "status": 404,
+                     *       "detail": "No such webhook, or not yours.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/deliveries",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/deliveries",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/webhooks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/deliveries",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     healthReadiness: {
         parameters: {
             query?: never;
@@ -5711,6 +6535,70 @@ export interface operations {
                     "application/json": components["schemas"]["AgentErrorReply"];
                     "application/problem+json": components["schemas"]["AgentErrorReply"];
                 };
+            };
+        };
+    };
+    webhookTaskEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message: the same for every attempt of it, different for every other
+                 * @example msg_4d6c8c367b8a4c1e9a572a1f0c7e5b10_42
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix time in seconds when this attempt was signed. Refuse one far from your clock (the sdk allows 300 s), so that a recorded message cannot be replayed.
+                 * @example 1796160000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description `v1,` and the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<raw body>`, keyed with the base64-decoded part of the secret after `whsec_`. The example is the signature of the example body at the example timestamp with the secret `whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw`.
+                 * @example v1,gQWqD2PLkgWPVTXip06bZtLSWsfTbD1hM2o4bwX136M=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "task.completed",
+                 *       "timestamp": "2026-12-01T10:00:02.120Z",
+                 *       "data": {
+                 *         "taskId": "0b9e6f2c-3d1a-4c5e-9f7a-2b8c1d0e4f63",
+                 *         "type": "task.completed",
+                 *         "at": "2026-12-01T10:00:02.120Z",
+                 *         "status": "completed",
+                 *         "attempt": 1,
+                 *         "data": {
+                 *           "result": {
+                 *             "words": 6
+                 *           }
+                 *         },
+                 *         "eventId": 42
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookTaskEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered: the attempt succeeded; the body is not read */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other status (or no answer): the attempt failed and is retried with backoff while attempts remain. Answer 401 to a message whose signature does not verify. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

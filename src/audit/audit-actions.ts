@@ -17,6 +17,8 @@ export const AuditAction = {
   TaskRetry: 'task.retry',
   TaskComplete: 'task.complete',
   TaskFail: 'task.fail',
+  WebhookCreate: 'webhook.create',
+  WebhookDelete: 'webhook.delete',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 

@@ -89,6 +89,15 @@ describe('loadConfig', () => {
       ]);
     });
 
+    it('refuses a webhook lease no longer than the delivery timeout', () => {
+      const error = configErrorOf({
+        JWT_SECRET: GOOD_SECRET,
+        WEBHOOK_TIMEOUT_MS: '5000',
+        WEBHOOK_LEASE_MS: '5000',
+      });
+      expect(error.problems).toEqual(['WEBHOOK_LEASE_MS must be longer than WEBHOOK_TIMEOUT_MS']);
+    });
+
     it('refuses one Bull Board credential without the other', () => {
       const error = configErrorOf({ JWT_SECRET: GOOD_SECRET, BULL_BOARD_USER: 'ops' });
       expect(error.problems).toEqual(['BULL_BOARD_PASSWORD must be set together with its pair']);
@@ -149,6 +158,13 @@ describe('loadConfig', () => {
       throttle: { authLimit: 5, authTtlS: 60 },
       tasks: { backoffBaseMs: 1000, dispatchTimeoutMs: 30_000 },
       agents: { heartbeatTtlS: 60, endpointAllowlist: [] },
+      webhooks: {
+        maxAttempts: 8,
+        backoffBaseMs: 1000,
+        timeoutMs: 10_000,
+        leaseMs: 60_000,
+        sweepIntervalMs: 5000,
+      },
       bullBoard: { user: undefined, password: undefined },
       taskEvents: { keepAliveMs: 15_000, maxBufferBytes: 1024 * 1024 },
     });

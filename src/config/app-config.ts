@@ -94,6 +94,24 @@ export class AppConfig {
     /** How often each worker sets agents whose heartbeat expired to inactive. */
     readonly sweepIntervalMs: number;
   };
+  readonly webhooks: {
+    /** Attempts of one webhook message, the first included (README, "Webhooks"). */
+    readonly maxAttempts: number;
+    /** Attempt n + 1 is due base * 2^(n-1) after attempt n failed. */
+    readonly backoffBaseMs: number;
+    /** How long one delivery waits for the receiver's answer. */
+    readonly timeoutMs: number;
+    /**
+     * How long a claimed delivery is a worker's own: past it (the worker died mid-delivery),
+     * another worker sends it. Longer than timeoutMs.
+     */
+    readonly leaseMs: number;
+    /**
+     * How often workers fan out task events no notification announced and look for due
+     * deliveries (the safety net; deliveries are otherwise sent when due).
+     */
+    readonly sweepIntervalMs: number;
+  };
   readonly bullBoard: {
     readonly user?: string;
     readonly password?: string;
@@ -183,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       endpointAllowlist: r.list('AGENT_ENDPOINT_ALLOWLIST'),
       sweepIntervalMs: r.int('AGENT_SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),
     },
+    webhooks: webhooks(r),
     bullBoard: bullBoard(r),
     health: {
       readinessCacheMs: r.int('HEALTH_READINESS_CACHE_MS', 1000, 0, 60_000),
@@ -273,6 +292,22 @@ function isPlaceholder(secret: string): boolean {
     PLACEHOLDER_MARKERS.some((marker) => lower.includes(marker)) ||
     new Set(secret).size < MIN_DISTINCT_SECRET_CHARS
   );
+}
+
+function webhooks(r: EnvReader): AppConfig['webhooks'] {
+  const timeoutMs = r.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 600_000);
+  const leaseMs = r.int('WEBHOOK_LEASE_MS', 60_000, 200, 3_600_000);
+  if (leaseMs <= timeoutMs) {
+    // A lease that ends while its delivery may still be under way lets a second worker send it.
+    r.invalid('WEBHOOK_LEASE_MS', 'must be longer than WEBHOOK_TIMEOUT_MS');
+  }
+  return {
+    maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
+    backoffBaseMs: r.int('WEBHOOK_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
+    timeoutMs,
+    leaseMs,
+    sweepIntervalMs: r.int('WEBHOOK_SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),
+  };
 }
 
 function bullBoard(r: EnvReader): AppConfig['bullBoard'] {

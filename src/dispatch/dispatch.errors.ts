@@ -11,7 +11,7 @@ export const DISPATCH_PROBLEM_TYPES: ProblemTypes<DispatchErrorCode> = {
     status: 400,
     title: 'Endpoint refused',
     meaning:
-      'The agent endpointUrl is refused by the SSRF policy (not http(s), credentials, unresolvable, link-local or metadata, non-public and not allow-listed)',
+      'The agent endpointUrl (or webhook url) is refused by the SSRF policy (not http(s), credentials, unresolvable, link-local or metadata, non-public and not allow-listed)',
   },
   [DispatchErrorCode.AgentCardUnreachable]: {
     status: 400,

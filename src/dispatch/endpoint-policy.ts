@@ -39,9 +39,10 @@ function portOf(url: URL): number {
 }
 
 /**
- * The SSRF guard for agent endpoints. Checked when an endpoint is registered or changed, and again
- * by the dispatcher right before it sends, against the address it will connect to: DNS may answer
- * differently by then (rebinding), so the connection is pinned to the address checked here.
+ * The SSRF guard for agent endpoints and webhook URLs. Checked when an endpoint is registered or
+ * changed, and again by the dispatcher (the webhook sender) right before it sends, against the
+ * address it will connect to: DNS may answer differently by then (rebinding), so the connection is
+ * pinned to the address checked here.
  */
 @Injectable()
 export class EndpointPolicy {
@@ -54,17 +55,20 @@ export class EndpointPolicy {
     this.allowlist = new EndpointAllowlist(config.agents.endpointAllowlist);
   }
 
-  async assertAllowed(url: string): Promise<ResolvedEndpoint> {
-    const parsed = this.parse(url);
+  /** `field` names the URL in refusals' messages: the property of the request that held it. */
+  async assertAllowed(url: string, field = 'endpointUrl'): Promise<ResolvedEndpoint> {
+    const parsed = this.parse(url, field);
     const host = normalizeHost(parsed.hostname);
     if (METADATA_HOSTNAMES.has(host)) {
       throw new EndpointRefusedError(
         'forbidden_address',
-        'endpointUrl points at a cloud metadata service, which is never allowed.',
+        `${field} points at a cloud metadata service, which is never allowed.`,
       );
     }
     const literal = isIP(host);
-    const addresses = literal ? [{ address: host, family: literal }] : await this.lookup(host);
+    const addresses = literal
+      ? [{ address: host, family: literal }]
+      : await this.lookup(host, field);
     const port = portOf(parsed);
     const hostAllowed = !literal && this.allowlist.allowsHost(host, port);
     for (const { address } of addresses) {
@@ -72,13 +76,13 @@ export class EndpointPolicy {
       if (kind === 'forbidden') {
         throw new EndpointRefusedError(
           'forbidden_address',
-          'endpointUrl resolves to a link-local or cloud metadata address, which is never allowed.',
+          `${field} resolves to a link-local or cloud metadata address, which is never allowed.`,
         );
       }
       if (kind === 'non_public' && !hostAllowed && !this.allowlist.allowsAddress(address, port)) {
         throw new EndpointRefusedError(
           'not_allowlisted',
-          'endpointUrl resolves to a non-public address that is not in the endpoint allow-list.',
+          `${field} resolves to a non-public address that is not in the endpoint allow-list.`,
         );
       }
     }
@@ -86,26 +90,26 @@ export class EndpointPolicy {
     return { url: parsed, address: first.address, family: first.family === 6 ? 6 : 4 };
   }
 
-  private parse(url: string): URL {
+  private parse(url: string, field: string): URL {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw new EndpointRefusedError('invalid_url', 'endpointUrl is not a valid URL.');
+      throw new EndpointRefusedError('invalid_url', `${field} is not a valid URL.`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new EndpointRefusedError('scheme', 'endpointUrl must be an http or https URL.');
+      throw new EndpointRefusedError('scheme', `${field} must be an http or https URL.`);
     }
     if (parsed.username || parsed.password) {
       throw new EndpointRefusedError(
         'credentials',
-        'endpointUrl must not contain credentials; agents authenticate requests by signature.',
+        `${field} must not contain credentials; requests are authenticated by their signature.`,
       );
     }
     return parsed;
   }
 
-  private async lookup(host: string): Promise<ResolvedAddress[]> {
+  private async lookup(host: string, field: string): Promise<ResolvedAddress[]> {
     try {
       const addresses = await withDeadline(
         this.resolver.lookup(host),
@@ -116,7 +120,7 @@ export class EndpointPolicy {
     } catch {
       // reported below, the same way as an empty answer
     }
-    throw new EndpointRefusedError('unresolvable', 'endpointUrl host name could not be resolved.');
+    throw new EndpointRefusedError('unresolvable', `${field} host name could not be resolved.`);
   }
 }
 

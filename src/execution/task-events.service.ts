@@ -84,9 +84,15 @@ export class TaskEventsService {
     return rows.map(fromRow);
   }
 
-  /** The id of `ownerId`'s latest committed event, 0 when it has none. */
-  async lastId(ownerId: string): Promise<number> {
-    const [row] = await this.dataSource.query<{ last_id: string }[]>(LAST_EVENT_ID, [ownerId]);
+  /**
+   * The id of `ownerId`'s latest committed event, 0 when it has none; inside `manager`'s
+   * transaction when one is given (the webhook fan-out reads it holding its cursor's lock, on its
+   * own connection rather than a second one from the pool).
+   */
+  async lastId(ownerId: string, manager?: EntityManager): Promise<number> {
+    const [row] = await (manager ?? this.dataSource).query<{ last_id: string }[]>(LAST_EVENT_ID, [
+      ownerId,
+    ]);
     return Number(row.last_id);
   }
 }

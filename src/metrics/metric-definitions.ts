@@ -19,6 +19,7 @@ export const Metric = {
   TaskEventStreams: 'task_event_streams',
   TaskEventDeliveryLag: 'task_event_delivery_lag_seconds',
   TaskEventStreamsCut: 'task_event_streams_cut_total',
+  WebhookDeliveries: 'webhook_deliveries_total',
 } as const;
 
 /** HTTP latency buckets (seconds): fine below 100 ms, and 1 s for the slow-request alert. */
@@ -61,6 +62,11 @@ export const metricProviders: Provider[] = [
     help: 'Time one dispatch attempt of a task to its agent took, by outcome.',
     labelNames: ['outcome'],
     buckets: DISPATCH_BUCKETS,
+  }),
+  makeCounterProvider({
+    name: Metric.WebhookDeliveries,
+    help: 'Webhook delivery attempts by outcome (succeeded: a 2xx; failed: anything else).',
+    labelNames: ['outcome'],
   }),
   makeGaugeProvider({
     name: Metric.DbPoolConnections,

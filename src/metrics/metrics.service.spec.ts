@@ -18,6 +18,12 @@ async function metricsWith(maxTaskTypes: number) {
     new Histogram({ name: 'task_event_delivery_lag_seconds', help: 'h', registers }),
     new Counter({ name: 'task_event_streams_cut_total', help: 'h', registers }),
   ] as const;
+  const webhooks = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'h',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const metrics = new MetricsService(
     new Counter({ name: 'http_requests_total', help: 'h', labelNames: httpLabels, registers }),
     new Histogram({
@@ -34,10 +40,11 @@ async function metricsWith(maxTaskTypes: number) {
     }),
     dispatch,
     ...eventStreamMetrics,
+    webhooks,
     { metrics: { maxTaskTypes } } as AppConfig,
   );
   await metrics.onModuleInit();
-  return { metrics, registry, dispatch, eventStreamMetrics };
+  return { metrics, registry, dispatch, eventStreamMetrics, webhooks };
 }
 
 async function taskSeries(registry: Registry): Promise<Record<string, number>> {
@@ -87,8 +94,9 @@ describe('MetricsService', () => {
   });
 
   it('keeps what another app of the process observed when it starts', async () => {
-    const { metrics, registry, dispatch, eventStreamMetrics } = await metricsWith(50);
+    const { metrics, registry, dispatch, eventStreamMetrics, webhooks } = await metricsWith(50);
     metrics.dispatchObserved('succeeded', 0.2);
+    metrics.webhookDelivered('failed');
     const second = new MetricsService(
       registry.getSingleMetric('http_requests_total') as Counter<'method' | 'route' | 'status'>,
       registry.getSingleMetric('http_request_duration_seconds') as Histogram<
@@ -97,12 +105,21 @@ describe('MetricsService', () => {
       registry.getSingleMetric('tasks_total') as Counter<'status' | 'type'>,
       dispatch,
       ...eventStreamMetrics,
+      webhooks,
       { metrics: { maxTaskTypes: 50 } } as AppConfig,
     );
     await second.onModuleInit();
-    expect(await registry.metrics()).toContain(
-      'task_dispatch_duration_seconds_count{outcome="succeeded"} 1',
-    );
+    const text = await registry.metrics();
+    expect(text).toContain('task_dispatch_duration_seconds_count{outcome="succeeded"} 1');
+    expect(text).toContain('webhook_deliveries_total{outcome="failed"} 1');
+  });
+
+  it('counts webhook deliveries by outcome, every outcome from the start', async () => {
+    const { metrics, registry } = await metricsWith(50);
+    metrics.webhookDelivered('succeeded');
+    const text = await registry.metrics();
+    expect(text).toContain('webhook_deliveries_total{outcome="succeeded"} 1');
+    expect(text).toContain('webhook_deliveries_total{outcome="failed"} 0');
   });
 
   it('counts HTTP requests and their duration by method, route and status', async () => {

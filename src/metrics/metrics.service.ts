@@ -18,11 +18,16 @@ const DISPATCH_OUTCOME_LABELS: readonly DispatchOutcomeLabel[] = [
   'interrupted',
 ];
 
+/** The outcome label of webhook_deliveries_total. */
+export type WebhookOutcomeLabel = 'succeeded' | 'failed';
+
+const WEBHOOK_OUTCOME_LABELS: readonly WebhookOutcomeLabel[] = ['succeeded', 'failed'];
+
 type HttpLabels = 'method' | 'route' | 'status';
 
 /**
  * What the rest of the application counts: HTTP requests, tasks, dispatch attempts, task event
- * streams.
+ * streams, webhook deliveries.
  */
 @Injectable()
 export class MetricsService implements OnModuleInit {
@@ -37,6 +42,8 @@ export class MetricsService implements OnModuleInit {
     @InjectMetric(Metric.TaskEventStreams) private readonly eventStreams: Gauge,
     @InjectMetric(Metric.TaskEventDeliveryLag) private readonly eventLag: Histogram,
     @InjectMetric(Metric.TaskEventStreamsCut) private readonly eventStreamsCut: Counter,
+    @InjectMetric(Metric.WebhookDeliveries)
+    private readonly webhookDeliveries: Counter<'outcome'>,
     config: AppConfig,
   ) {
     this.taskTypes = new BoundedLabelValues(config.metrics.maxTaskTypes);
@@ -52,6 +59,11 @@ export class MetricsService implements OnModuleInit {
     for (const outcome of DISPATCH_OUTCOME_LABELS) {
       if (!present.has(outcome)) this.dispatchDuration.zero({ outcome });
     }
+    const webhooks = await this.webhookDeliveries.get();
+    const counted = new Set(webhooks.values.map((value) => value.labels.outcome));
+    for (const outcome of WEBHOOK_OUTCOME_LABELS) {
+      if (!counted.has(outcome)) this.webhookDeliveries.inc({ outcome }, 0);
+    }
   }
 
   /** One answered HTTP request; `route` is the route template, never the raw path. */
@@ -64,6 +76,11 @@ export class MetricsService implements OnModuleInit {
   /** A task was created or reached a final status. */
   taskCounted(status: TaskCountedStatus, type: string): void {
     this.tasks.inc({ status, type: this.taskTypes.label(type) });
+  }
+
+  /** One webhook delivery attempt ended (its outcome recorded). */
+  webhookDelivered(outcome: WebhookOutcomeLabel): void {
+    this.webhookDeliveries.inc({ outcome });
   }
 
   /** One dispatch attempt finished after `seconds`. */

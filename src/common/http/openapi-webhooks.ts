@@ -178,7 +178,7 @@ function webhook(
   };
 }
 
-const WEBHOOKS = {
+const WEBHOOKS: Record<string, { post: OperationObject }> = {
   'task.dispatch': webhook('task.dispatch', {
     operationId: 'agentTaskDispatch',
     summary: 'Do one attempt of a task (sent to the agent)',
@@ -225,9 +225,32 @@ const WEBHOOKS = {
   }),
 };
 
-/** Adds the agent-side messages (webhooks, their schemas and tag) to the document. */
-export function addAgentWebhooks(document: OpenAPIObject): void {
-  document.webhooks = structuredClone(WEBHOOKS);
+/**
+ * A module's part of the document's `webhooks` (messages Ymera sends, the receiver being the
+ * server): the messages, their schemas and the tag they carry.
+ */
+export interface OpenApiWebhooks {
+  tag: { name: string; description: string };
+  webhooks: Record<string, { post: OperationObject }>;
+  schemas: Record<string, SchemaObject>;
+}
+
+/** The agent-side messages (docs/agent-protocol.md). */
+export const AGENT_PROTOCOL_WEBHOOKS: OpenApiWebhooks = {
+  tag: { name: AGENT_PROTOCOL_TAG, description: AGENT_PROTOCOL_TAG_DESCRIPTION },
+  webhooks: WEBHOOKS,
+  schemas: SCHEMAS,
+};
+
+/** Adds the parts' messages (webhooks) and their schemas to the document. */
+export function addWebhooks(document: OpenAPIObject, parts: readonly OpenApiWebhooks[]): void {
+  const webhooks: Record<string, { post: OperationObject }> = {};
+  const schemas: Record<string, SchemaObject> = {};
+  for (const part of parts) {
+    Object.assign(webhooks, structuredClone(part.webhooks));
+    Object.assign(schemas, structuredClone(part.schemas));
+  }
+  document.webhooks = webhooks;
   document.components ??= {};
-  document.components.schemas = { ...document.components.schemas, ...structuredClone(SCHEMAS) };
+  document.components.schemas = { ...document.components.schemas, ...schemas };
 }

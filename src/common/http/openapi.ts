@@ -11,11 +11,7 @@ import {
 import { STATUS_CODES } from 'node:http';
 import { ProblemCatalog, problemTypeUri } from '../errors/domain-error';
 import { operationIdOf, RouteAccess, routeAccessByOperationId } from './openapi-routes';
-import {
-  addAgentWebhooks,
-  AGENT_PROTOCOL_TAG,
-  AGENT_PROTOCOL_TAG_DESCRIPTION,
-} from './openapi-webhooks';
+import { addWebhooks, AGENT_PROTOCOL_WEBHOOKS, OpenApiWebhooks } from './openapi-webhooks';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { ProblemDetailsDto } from './problem-details.dto';
 import {
@@ -44,7 +40,6 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   audit: 'The append-only audit trail (admin only)',
   health: 'Readiness and liveness probes for orchestrators',
   metrics: 'Prometheus metrics',
-  [AGENT_PROTOCOL_TAG]: AGENT_PROTOCOL_TAG_DESCRIPTION,
 };
 
 const DESCRIPTION = [
@@ -61,7 +56,8 @@ const DESCRIPTION = [
   '- Lists take `skip`, `limit` (1..1000) and `cursor`, and answer',
   '  `{ items, total, skip, limit, nextCursor }`, newest first.',
   '- `webhooks` are the other direction: the signed messages Ymera sends an http agent at its',
-  '  `endpointUrl`, and the answers it reads (docs/agent-protocol.md).',
+  '  `endpointUrl`, and the answers it reads (docs/agent-protocol.md), and the task events it',
+  "  delivers to a webhook's `url` (`task-event`).",
 ].join('\n');
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -234,11 +230,13 @@ function nullableTo31(value: unknown): void {
  * The OpenAPI document of the application, built from its controllers and completed with what is
  * common to every route. Paths, schemas and tags are sorted, so the document only changes when
  * the API does (openapi.json at the repository root is this, checked in). `problems` lists the
- * problem types of every module (src/problem-types.ts).
+ * problem types of every module (src/problem-types.ts); `webhooks` the messages modules send
+ * besides the agent protocol's (src/webhooks/webhooks.openapi.ts).
  */
 export function buildOpenApiDocument(
   app: INestApplication,
   problems: ProblemCatalog,
+  webhooks: readonly OpenApiWebhooks[] = [],
 ): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Ymera')
@@ -292,14 +290,17 @@ export function buildOpenApiDocument(
     }
   }
 
-  addAgentWebhooks(document);
-  usedTags.add(AGENT_PROTOCOL_TAG);
+  const parts = [AGENT_PROTOCOL_WEBHOOKS, ...webhooks];
+  addWebhooks(document, parts);
+  const descriptions: Record<string, string> = { ...TAG_DESCRIPTIONS };
+  for (const { tag } of parts) {
+    usedTags.add(tag.name);
+    descriptions[tag.name] = tag.description;
+  }
   nullableTo31(document);
   document.tags = [...usedTags]
     .sort()
-    .map((name) =>
-      TAG_DESCRIPTIONS[name] ? { name, description: TAG_DESCRIPTIONS[name] } : { name },
-    );
+    .map((name) => (descriptions[name] ? { name, description: descriptions[name] } : { name }));
   describeProblemTypes(document, problems);
   if (Object.keys(document.info.contact ?? {}).length === 0) delete document.info.contact;
   document.paths = sortedByKey(document.paths)!;
