@@ -11,6 +11,12 @@
  * tasks waiting for an agent, with that many (a capability no agent has), and without again (the
  * "waiting" workload of `npm run bench`); no ceilings.
  *
+ * BENCH_PIPELINE_STREAMS=1000: instead, the pipeline three times in the same service, without
+ * event streams, with that many open (GET /api/v1/tasks/events of the submitting user, every one
+ * receiving every event), and without again (the "streams" workload of `npm run bench`): the rates,
+ * the event delivery latency (an event's `at` to its receipt) and the service's peak RSS with the
+ * streams; no ceilings.
+ *
  * The service is the built one (`node dist/src/main.js`, production mode, as the other benchmarks
  * start it), in processes of its own: BENCH_TOPOLOGY=single (default) runs one APP_ROLE=all
  * process, split one APP_ROLE=api and one APP_ROLE=worker process, as a deployment would. This
@@ -27,6 +33,7 @@ import { Client } from 'pg';
 import { Children, cpuSeconds as processCpuSeconds, PeakRss } from './lib/processes';
 import { startService } from './lib/service';
 import { settings } from './lib/settings';
+import { openStreams } from './lib/streams';
 import { addWaitingBacklog, removeWaitingBacklog } from './lib/waiting';
 import { DataSource } from 'typeorm';
 import { loadConfig, loadDatabaseConfig } from '../src/config/app-config';
@@ -45,6 +52,7 @@ const SUBMIT_CONCURRENCY = Number(process.env.SUBMIT_CONCURRENCY ?? 64);
 const WORKER_CONCURRENCY = Number(process.env.TASK_WORKER_CONCURRENCY ?? 50);
 const TOPOLOGY = process.env.BENCH_TOPOLOGY ?? 'single';
 const BACKLOG = Number(process.env.BENCH_PIPELINE_BACKLOG ?? 0);
+const STREAMS = Number(process.env.BENCH_PIPELINE_STREAMS ?? 0);
 
 const APP_ENV = {
   AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1',
@@ -345,6 +353,32 @@ async function withBacklog(base: string, token: string, owner: string, completio
   }
 }
 
+/** The pipeline without event streams, with STREAMS of them open, and without again. */
+async function withStreams(base: string, token: string, pid: number, completions: Bull.Queue) {
+  console.log(`Task pipeline: ${N} tasks, three times: without, with ${STREAMS} streams, without`);
+  const rate = async (label: string) => {
+    const result = await runPipeline(base, token, completions);
+    console.log(`  ${label}: ${(N / result.seconds).toFixed(0)} tasks/s end to end`);
+  };
+  await rate('without streams');
+  const peak = new PeakRss(pid);
+  const streams = await openStreams(base, token, STREAMS);
+  try {
+    streams.take();
+    await rate(`with ${STREAMS} streams`);
+    // The last completions' events may still be on their way.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const lags = streams.take().sort((a, b) => a - b);
+    console.log(
+      `  event delivery: p50 ${percentile(lags, 50).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms, max ${lags[lags.length - 1].toFixed(1)} ms (${lags.length} events of the sampled streams); ${(streams.bytes() / 1024 / 1024).toFixed(0)} MiB received by all`,
+    );
+    console.log(`  service peak RSS with the streams: ${peak.stop().toFixed(0)} MB`);
+  } finally {
+    streams.close();
+  }
+  await rate('without streams, again');
+}
+
 async function main(): Promise<void> {
   await globalSetup();
   const agent = await startNoopAgent();
@@ -393,6 +427,10 @@ async function main(): Promise<void> {
 
     if (BACKLOG > 0) {
       await withBacklog(base, token, owner, completions);
+      return;
+    }
+    if (STREAMS > 0) {
+      await withStreams(base, token, services[0].process.pid!, completions);
       return;
     }
     console.log(

@@ -342,6 +342,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow all your tasks
+         * @description The events of your tasks (an admin’s too: only their own), as they happen: without Last-Event-ID from now on. Narrowed by status (the task’s status after the event) and taskType. Each message is one event: id (a decimal integer, increasing across all your events), event (its type) and data (TaskEventDto as JSON). Events are stored: reconnecting with Last-Event-ID sends every event after it, none twice, whichever api process answers. A client that stops reading while more than TASK_EVENTS_MAX_BUFFER_BYTES (1 MiB) wait for it is cut off, and resumes the same way. The stream ends, for the client to reconnect, when its api process stops.
+         *
+         *     API keys: needs `tasks:read`.
+         */
+        get: operations["taskEventsOfOwner"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{id}": {
         parameters: {
             query?: never;
@@ -402,6 +424,28 @@ export interface paths {
          *     API keys: needs `tasks:write`.
          */
         post: operations["tasksCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a task
+         * @description The events of one task of yours (any task for an admin), from its first one (task.created, so a stream opened after POST /api/v1/tasks misses nothing), or after Last-Event-ID. The stream ends after the task’s terminal event (task.completed, task.failed or task.cancelled); a finished task whose events you have all seen answers 204, which stops EventSource from reconnecting. Each message is one event: id (a decimal integer, increasing across all your events), event (its type) and data (TaskEventDto as JSON). Events are stored: reconnecting with Last-Event-ID sends every event after it, none twice, whichever api process answers. A client that stops reading while more than TASK_EVENTS_MAX_BUFFER_BYTES (1 MiB) wait for it is cut off, and resumes the same way. The stream ends, for the client to reconnect, when its api process stops. 404 when there is no such task or it belongs to someone else.
+         *
+         *     API keys: needs `tasks:read`.
+         */
+        get: operations["taskEventsOfTask"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1323,6 +1367,52 @@ export interface components {
              * @description Not dispatched before this time (runAt on create); null: at once
              */
             runAt: string | null;
+        };
+        TaskEventDto: {
+            /** Format: uuid */
+            taskId: string;
+            /**
+             * @example task.completed
+             * @enum {string}
+             */
+            type: "task.created" | "task.started" | "task.progress" | "task.retrying" | "task.completed" | "task.failed" | "task.cancelled" | "task.retried";
+            /**
+             * Format: date-time
+             * @description When it happened (stored)
+             */
+            at: string;
+            /**
+             * @description The task's status after it
+             * @enum {string}
+             */
+            status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+            /** @description The attempt concerned, when one is */
+            attempt?: number;
+            /**
+             * @description By type: task.created {name, taskType, priority, runAt}; task.started {agentId}; task.progress the agent's report {message?, percent?, data?, at}; task.retrying {outcome, error}; task.completed {result}; task.failed {error}; task.cancelled {previousStatus}; task.retried {attemptsBefore}
+             * @example {
+             *       "result": {
+             *         "summary": "Revenue grew 12%"
+             *       }
+             *     }
+             */
+            data?: {
+                [key: string]: unknown;
+            };
+        };
+        TaskEventMessageDto: {
+            /**
+             * @description The event's id, a decimal integer increasing across all of the owner's events: send the last one seen as Last-Event-ID to resume after it
+             * @example 42
+             */
+            id: string;
+            /**
+             * @description The event name (its type)
+             * @enum {string}
+             */
+            event: "task.created" | "task.started" | "task.progress" | "task.retrying" | "task.completed" | "task.failed" | "task.cancelled" | "task.retried";
+            /** @description The event as one line of JSON */
+            data: string;
         };
         UpdateAgentDto: {
             /**
@@ -4535,6 +4625,147 @@ export interface operations {
             };
         };
     };
+    taskEventsOfOwner: {
+        parameters: {
+            query?: {
+                /** @description Resume after this event id, for clients that cannot set the Last-Event-ID header (the header wins when both are sent) */
+                lastEventId?: string;
+                /** @description Events after which the task is in this state only (the event's status) */
+                status?: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+                /** @description Events of tasks of this type only */
+                taskType?: string;
+            };
+            header?: {
+                /** @description Resume after this event id (the id of the last message seen; EventSource sends it when it reconnects): every later event is sent, none twice, by whichever process answers */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your tasks’ events, until you close the stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "41",
+                     *         "event": "task.started",
+                     *         "data": "{\"taskId\":\"4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10\",\"type\":\"task.started\",\"at\":\"2026-12-01T10:00:00.120Z\",\"status\":\"in_progress\",\"attempt\":1,\"data\":{\"agentId\":\"0b8e2a9c-3f4d-4e5a-8b6c-7d8e9f0a1b2c\"}}"
+                     *       },
+                     *       {
+                     *         "id": "42",
+                     *         "event": "task.completed",
+                     *         "data": "{\"taskId\":\"4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10\",\"type\":\"task.completed\",\"at\":\"2026-12-01T10:00:03.480Z\",\"status\":\"completed\",\"attempt\":1,\"data\":{\"result\":{\"summary\":\"Revenue grew 12%\"}}}"
+                     *       }
+                     *     ]
+                     */
+                    "text/event-stream": components["schemas"]["TaskEventMessageDto"][];
+                };
+            };
+            /** @description Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:invalid-last-event-id",
+                     *       "title": "Invalid Last-Event-ID",
+                     *       "status": 400,
+                     *       "detail": "Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid).",
+                     *       "instance": "/api/v1/tasks/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/tasks/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/tasks/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/tasks/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/tasks/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     tasksGet: {
         parameters: {
             query?: never;
@@ -4981,6 +5212,172 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
                      *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/cancel",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    taskEventsOfTask: {
+        parameters: {
+            query?: {
+                /** @description Resume after this event id, for clients that cannot set the Last-Event-ID header (the header wins when both are sent) */
+                lastEventId?: string;
+            };
+            header?: {
+                /** @description Resume after this event id (the id of the last message seen; EventSource sends it when it reconnects): every later event is sent, none twice, by whichever process answers */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description The id of the task */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task’s events, up to its terminal event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "41",
+                     *         "event": "task.started",
+                     *         "data": "{\"taskId\":\"4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10\",\"type\":\"task.started\",\"at\":\"2026-12-01T10:00:00.120Z\",\"status\":\"in_progress\",\"attempt\":1,\"data\":{\"agentId\":\"0b8e2a9c-3f4d-4e5a-8b6c-7d8e9f0a1b2c\"}}"
+                     *       },
+                     *       {
+                     *         "id": "42",
+                     *         "event": "task.completed",
+                     *         "data": "{\"taskId\":\"4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10\",\"type\":\"task.completed\",\"at\":\"2026-12-01T10:00:03.480Z\",\"status\":\"completed\",\"attempt\":1,\"data\":{\"result\":{\"summary\":\"Revenue grew 12%\"}}}"
+                     *       }
+                     *     ]
+                     */
+                    "text/event-stream": components["schemas"]["TaskEventMessageDto"][];
+                };
+            };
+            /** @description The task has finished and you have seen its events */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:invalid-last-event-id",
+                     *       "title": "Invalid Last-Event-ID",
+                     *       "status": 400,
+                     *       "detail": "Last-Event-ID or lastEventId is not a decimal event id (or the query is invalid).",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:token-required",
+                     *       "title": "Access token required",
+                     *       "status": 401,
+                     *       "detail": "An access token is required: send Authorization: Bearer <accessToken>.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller is authenticated but its role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:role-required",
+                     *       "title": "Role required",
+                     *       "status": 403,
+                     *       "detail": "This action needs the admin role.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such task, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:task-not-found",
+                     *       "title": "Task not found",
+                     *       "status": 404,
+                     *       "detail": "No such task, or not yours.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limited; retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ymera:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/events",
+                     *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The server failed; quote the requestId when reporting it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "The server failed to handle the request. Quote the requestId when reporting it.",
+                     *       "instance": "/api/v1/tasks/4d6c8c36-7b8a-4c1e-9a57-2a1f0c7e5b10/events",
                      *       "requestId": "0f9b3f7e-3c55-4a8e-9a51-6d2f8e1c4b2a"
                      *     }
                      */

@@ -71,6 +71,9 @@ describe('loadConfig', () => {
       ['REDIS_URL', 'not a url', /^REDIS_URL must be a URL$/],
       ['MIGRATIONS_RUN', 'sometimes', /^MIGRATIONS_RUN must be true or false$/],
       ['THROTTLE_AUTH_LIMIT', '0', /^THROTTLE_AUTH_LIMIT must be a whole number/],
+      // The API promises a keep-alive line at least every 15 s.
+      ['TASK_EVENTS_KEEPALIVE_MS', '20000', /^TASK_EVENTS_KEEPALIVE_MS must be a whole number/],
+      ['TASK_EVENTS_MAX_BUFFER_BYTES', '10', /^TASK_EVENTS_MAX_BUFFER_BYTES must be a whole/],
     ])('%s=%s', (name, value, problem) => {
       const error = configErrorOf({ JWT_SECRET: GOOD_SECRET, [name]: value });
       expect(error.problems).toEqual([expect.stringMatching(problem)]);
@@ -163,6 +166,7 @@ describe('loadConfig', () => {
         sweepIntervalMs: 5000,
       },
       bullBoard: { user: undefined, password: undefined },
+      taskEvents: { keepAliveMs: 15_000, maxBufferBytes: 1024 * 1024 },
     });
   });
 

@@ -129,6 +129,15 @@ export class AppConfig {
     /** Distinct task types a process labels tasks_total with; later ones are counted as "other". */
     readonly maxTaskTypes: number;
   };
+  readonly taskEvents: {
+    /** Longest silence on an event stream before a comment line keeps proxies from closing it. */
+    readonly keepAliveMs: number;
+    /**
+     * Output an event stream may have waiting for a client that does not read; past it the
+     * stream is cut off (the client resumes with Last-Event-ID).
+     */
+    readonly maxBufferBytes: number;
+  };
 
   constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -200,6 +209,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     metrics: {
       maxTaskTypes: r.int('METRICS_MAX_TASK_TYPES', 50, 1, 1000),
+    },
+    taskEvents: {
+      // At most 15 s: the API promises a line at least that often.
+      keepAliveMs: r.int('TASK_EVENTS_KEEPALIVE_MS', 15_000, 10, 15_000),
+      maxBufferBytes: r.int('TASK_EVENTS_MAX_BUFFER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
   });
   r.throwIfInvalid();

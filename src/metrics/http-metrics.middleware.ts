@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { METHODS } from 'node:http';
+import { eventStreamOpenedAt } from '../common/http/event-stream';
 import { MetricsService } from './metrics.service';
 
 /** The route label when no route answered: unknown paths, CORS preflights, Swagger UI assets. */
@@ -81,7 +82,9 @@ function routeForUnroutedRequest(request: Request): string {
 /**
  * Counts and times every HTTP request when its response is finished, including those refused by
  * body parsing, guards, pipes or the rate limiter. Installed as the first middleware (bootstrap.ts).
- * A request whose client went away before the response finished is not counted.
+ * A request whose client went away before the response finished is not counted, but for an event
+ * stream, which its client closing is the usual end of: it is counted then, and timed (whoever
+ * ends it) to the moment its headers went out (markEventStream).
  */
 @Injectable()
 export class HttpMetricsMiddleware {
@@ -91,17 +94,22 @@ export class HttpMetricsMiddleware {
 
   readonly handle = (request: Request, response: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
-    response.once('finish', () => {
+    const observe = () => {
       // An exception thrown by a 'finish' listener is uncaught and ends the process: a request
       // the metrics cannot label is logged, never allowed to stop the server.
       try {
         const route = routeTemplate(request);
         if (route === METRICS_ROUTE) return;
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const ended = eventStreamOpenedAt(response) ?? process.hrtime.bigint();
+        const seconds = Number(ended - started) / 1e9;
         this.metrics.httpObserved(request.method, route, response.statusCode, seconds);
       } catch (error) {
         this.logger.error({ err: error, requestId: request.id }, 'HTTP metrics not recorded');
       }
+    };
+    response.once('finish', observe);
+    response.once('close', () => {
+      if (!response.writableFinished && eventStreamOpenedAt(response) !== undefined) observe();
     });
     next();
   };

@@ -16,6 +16,9 @@ export const Metric = {
   DbPoolWaiting: 'db_pool_waiting_requests',
   DbPoolMax: 'db_pool_max_connections',
   QueueJobs: 'bull_queue_jobs',
+  TaskEventStreams: 'task_event_streams',
+  TaskEventDeliveryLag: 'task_event_delivery_lag_seconds',
+  TaskEventStreamsCut: 'task_event_streams_cut_total',
   WebhookDeliveries: 'webhook_deliveries_total',
 } as const;
 
@@ -23,6 +26,12 @@ export const Metric = {
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Dispatch latency buckets (seconds): agents may work up to the per-attempt timeout (30 s default). */
 const DISPATCH_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/**
+ * Event delivery lag buckets (seconds): the API aims at 500 ms from commit to every open stream;
+ * beyond it, seconds tell a loaded process from a stalled one.
+ */
+const EVENT_LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * Every metric of Ymera's own, as @willsoto/nestjs-prometheus providers (inject with
@@ -79,5 +88,18 @@ export const metricProviders: Provider[] = [
     name: Metric.QueueJobs,
     help: 'Jobs in a Bull queue by state, read from Redis at scrape time (the same for every process).',
     labelNames: ['queue', 'state'],
+  }),
+  makeGaugeProvider({
+    name: Metric.TaskEventStreams,
+    help: 'Task event streams (GET /api/v1/tasks/events and /api/v1/tasks/{id}/events) open on this process.',
+  }),
+  makeHistogramProvider({
+    name: Metric.TaskEventDeliveryLag,
+    help: 'Time from a task event being stored to its being written to an open event stream (live events only, not those a stream catches up on).',
+    buckets: EVENT_LAG_BUCKETS,
+  }),
+  makeCounterProvider({
+    name: Metric.TaskEventStreamsCut,
+    help: 'Task event streams cut off because their client did not read and their unsent output passed TASK_EVENTS_MAX_BUFFER_BYTES.',
   }),
 ];

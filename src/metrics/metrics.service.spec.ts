@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from './metrics.service';
 
@@ -13,6 +13,11 @@ async function metricsWith(maxTaskTypes: number) {
     labelNames: ['outcome'] as const,
     registers,
   });
+  const eventStreamMetrics = [
+    new Gauge({ name: 'task_event_streams', help: 'h', registers }),
+    new Histogram({ name: 'task_event_delivery_lag_seconds', help: 'h', registers }),
+    new Counter({ name: 'task_event_streams_cut_total', help: 'h', registers }),
+  ] as const;
   const webhooks = new Counter({
     name: 'webhook_deliveries_total',
     help: 'h',
@@ -34,11 +39,12 @@ async function metricsWith(maxTaskTypes: number) {
       registers,
     }),
     dispatch,
+    ...eventStreamMetrics,
     webhooks,
     { metrics: { maxTaskTypes } } as AppConfig,
   );
   await metrics.onModuleInit();
-  return { metrics, registry, dispatch, webhooks };
+  return { metrics, registry, dispatch, eventStreamMetrics, webhooks };
 }
 
 async function taskSeries(registry: Registry): Promise<Record<string, number>> {
@@ -88,7 +94,7 @@ describe('MetricsService', () => {
   });
 
   it('keeps what another app of the process observed when it starts', async () => {
-    const { metrics, registry, dispatch, webhooks } = await metricsWith(50);
+    const { metrics, registry, dispatch, eventStreamMetrics, webhooks } = await metricsWith(50);
     metrics.dispatchObserved('succeeded', 0.2);
     metrics.webhookDelivered('failed');
     const second = new MetricsService(
@@ -98,6 +104,7 @@ describe('MetricsService', () => {
       >,
       registry.getSingleMetric('tasks_total') as Counter<'status' | 'type'>,
       dispatch,
+      ...eventStreamMetrics,
       webhooks,
       { metrics: { maxTaskTypes: 50 } } as AppConfig,
     );

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { BoundedLabelValues } from './bounded-label';
 import { Metric } from './metric-definitions';
@@ -26,8 +26,8 @@ const WEBHOOK_OUTCOME_LABELS: readonly WebhookOutcomeLabel[] = ['succeeded', 'fa
 type HttpLabels = 'method' | 'route' | 'status';
 
 /**
- * What the rest of the application counts: HTTP requests, tasks, dispatch attempts, webhook
- * deliveries.
+ * What the rest of the application counts: HTTP requests, tasks, dispatch attempts, task event
+ * streams, webhook deliveries.
  */
 @Injectable()
 export class MetricsService implements OnModuleInit {
@@ -39,6 +39,9 @@ export class MetricsService implements OnModuleInit {
     @InjectMetric(Metric.Tasks) private readonly tasks: Counter<'status' | 'type'>,
     @InjectMetric(Metric.DispatchDuration)
     private readonly dispatchDuration: Histogram<'outcome'>,
+    @InjectMetric(Metric.TaskEventStreams) private readonly eventStreams: Gauge,
+    @InjectMetric(Metric.TaskEventDeliveryLag) private readonly eventLag: Histogram,
+    @InjectMetric(Metric.TaskEventStreamsCut) private readonly eventStreamsCut: Counter,
     @InjectMetric(Metric.WebhookDeliveries)
     private readonly webhookDeliveries: Counter<'outcome'>,
     config: AppConfig,
@@ -83,5 +86,20 @@ export class MetricsService implements OnModuleInit {
   /** One dispatch attempt finished after `seconds`. */
   dispatchObserved(outcome: DispatchOutcomeLabel, seconds: number): void {
     this.dispatchDuration.observe({ outcome }, seconds);
+  }
+
+  /** A task event stream opened (+1) or closed (-1) on this process. */
+  eventStreamsChanged(by: 1 | -1): void {
+    this.eventStreams.inc(by);
+  }
+
+  /** A live task event was written to a stream `seconds` after it was stored. */
+  eventDelivered(seconds: number): void {
+    this.eventLag.observe(seconds);
+  }
+
+  /** A stream was cut off: its client did not read and its output passed the bound. */
+  eventStreamCut(): void {
+    this.eventStreamsCut.inc();
   }
 }

@@ -6,6 +6,7 @@ export enum TasksErrorCode {
   TaskNotRetryable = 'task-not-retryable',
   InvalidIdempotencyKey = 'invalid-idempotency-key',
   UnknownAgent = 'unknown-agent',
+  InvalidLastEventId = 'invalid-last-event-id',
 }
 
 export const TASKS_PROBLEM_TYPES: ProblemTypes<TasksErrorCode> = {
@@ -34,6 +35,12 @@ export const TASKS_PROBLEM_TYPES: ProblemTypes<TasksErrorCode> = {
     status: 400,
     title: 'Unknown agent',
     meaning: 'The task names an agentId that is not one of your agents',
+  },
+  [TasksErrorCode.InvalidLastEventId]: {
+    status: 400,
+    title: 'Invalid Last-Event-ID',
+    meaning:
+      'Last-Event-ID (or lastEventId) is not the id of an event: a decimal integer from 0 up',
   },
 };
 

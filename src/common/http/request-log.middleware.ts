@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import type { Level } from 'pino';
+import { eventStreamOpenedAt } from './event-stream';
 import { requestIdOf } from './request-id';
 
 /** Probes and scrapes are not logged: they would drown the requests that matter. */
@@ -15,7 +16,8 @@ export function requestLogLevel(status: number): Level {
 /**
  * One JSON line per request once it is over: its id, method, URL, status and time in
  * milliseconds ("request completed"), or "request aborted" (warn) when the client went away before
- * the answer was sent. Installed right after the request id (bootstrap.ts), so requests refused
+ * the answer was sent (but for an event stream, which its client closing is the usual end of:
+ * markEventStream). Installed right after the request id (bootstrap.ts), so requests refused
  * before routing (a malformed or oversized body, an unknown path) are logged too. Nothing is built
  * for a request whose line's level is off.
  */
@@ -27,7 +29,7 @@ export class RequestLogMiddleware {
     if (UNLOGGED.test(request.url)) return next();
     const started = process.hrtime.bigint();
     response.once('close', () => {
-      const completed = response.writableFinished;
+      const completed = response.writableFinished || eventStreamOpenedAt(response) !== undefined;
       const level = completed ? requestLogLevel(response.statusCode) : 'warn';
       const logger = this.log.logger;
       if (!logger.isLevelEnabled(level)) return;
