@@ -43,6 +43,7 @@ import { bullRootOptions } from '../src/queue/queue.module';
 import { PRIORITY_RANK, QueueName } from '../src/queue/tasks.queue';
 import { CreateTaskDto } from '../src/tasks/dto/create-task.dto';
 import { TasksRepository } from '../src/tasks/tasks.repository';
+import { TaskEventsService } from '../src/execution/task-events.service';
 import { uniqueName } from '../test/support/app';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
@@ -293,8 +294,9 @@ async function barePg(ownerId: string, agentId: string): Promise<DatabaseCeiling
   const dataSource = await new DataSource(
     dataSourceOptions(loadDatabaseConfig({ ...process.env, DB_POOL_MAX: String(size) })),
   ).initialize();
-  const tasks = new TasksRepository(dataSource);
-  const execution = new ExecutionRepository(dataSource);
+  const events = new TaskEventsService(dataSource);
+  const tasks = new TasksRepository(dataSource, events);
+  const execution = new ExecutionRepository(dataSource, events);
   const client = { ipAddress: '10.99.0.1', userAgent: 'bench', requestId: null };
   try {
     // Every connection opened before the clock starts (statements are prepared on first use).

@@ -83,7 +83,6 @@ describe('database roles', () => {
       refresh_tokens: READ_WRITE,
       task_attempts: READ_WRITE,
       task_counts: READ_WRITE,
-      task_event_sequences: READ_WRITE,
       task_events: ['SELECT', 'INSERT'],
       tasks: READ_WRITE,
       users: READ_WRITE,

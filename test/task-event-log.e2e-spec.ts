@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { AddressInfo } from 'node:net';
+import { Pool, PoolClient } from 'pg';
+import { TaskEventFeed } from '../src/execution/task-event-feed';
 import { TaskEvent, TaskEventsService } from '../src/execution/task-events.service';
 import { startApp, TestApp } from './support/app';
 import { registerUser, RegisteredUser } from './support/factories';
@@ -34,8 +36,10 @@ describe('task event log', () => {
         .send({ name: 'logged', taskType: 'logged', ...body })
         .expect(201)
     ).body as TaskView;
+  /** Reads of everything stored, committed or not yet behind the feed's horizon. */
+  const ALL = Number.MAX_SAFE_INTEGER;
   const ofTask = (task: TaskView, owner = alice) =>
-    events.after(owner.id, 0, 1000, { taskId: task.id });
+    events.after(owner.id, 0, ALL, 1000, { taskId: task.id });
   /** The task's events once the last one is of type `last`. */
   const eventsUntil = (task: TaskView, last: string) =>
     waitFor(
@@ -93,7 +97,7 @@ describe('task event log', () => {
     expect(log[1].data).toEqual({ agentId });
     expect(log[2].data).toEqual({ result: (await finished(task.id)).result });
     expect(log[2].data).toMatchObject({ result: { echo: { behaviour: 'succeed' }, attempt: 1 } });
-    // Ids count the owner's events: consecutive within the run, in the order they happened.
+    // Ids increase in the order the events happened.
     expect(log[1].id).toBeGreaterThan(log[0].id);
     expect(log[2].id).toBeGreaterThan(log[1].id);
     expect(log[2].at.getTime()).toBeGreaterThanOrEqual(log[0].at.getTime());
@@ -175,9 +179,13 @@ describe('task event log', () => {
     });
   });
 
-  it("numbers each owner's events 1, 2, 3... without a gap, however many tasks change at once", async () => {
-    const before = await events.lastId(bob.id);
-    expect(before).toBe(0);
+  it('numbers events in the order each task changed, none lost or twice, however many change at once', async () => {
+    const feed = t.app.get(TaskEventFeed);
+    const delivered: TaskEvent[] = [];
+    const unlisten = feed.listen((settled) =>
+      delivered.push(...settled.filter((e) => e.ownerId === bob.id)),
+    );
+    const start = await feed.horizon();
     const tasks = await Promise.all(
       Array.from({ length: 20 }, () =>
         submit({ taskType: 'bobs', scheduleTimeoutMs: 600_000 }, bob),
@@ -191,20 +199,109 @@ describe('task event log', () => {
           .expect(200),
       ),
     );
-    const log = await events.after(bob.id, 0, 1000);
-    expect(log.map((e) => e.id)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(await events.lastId(bob.id)).toBe(40);
-    // Each task's own events in order: created before cancelled.
+    const log = await events.after(bob.id, start, ALL, 1000);
+    expect(log).toHaveLength(40);
+    const ids = log.map((e) => e.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(40);
     for (const task of tasks) {
       expect(log.filter((e) => e.taskId === task.id).map((e) => e.type)).toEqual([
         'task.created',
         'task.cancelled',
       ]);
     }
-    // Reads after an id, and by status or task type, see only what matches.
-    expect((await events.after(bob.id, 35, 1000)).map((e) => e.id)).toEqual([36, 37, 38, 39, 40]);
-    expect(await events.after(bob.id, 0, 1000, { status: 'cancelled' })).toHaveLength(20);
-    expect(await events.after(bob.id, 0, 1000, { taskType: 'logged' })).toHaveLength(0);
-    expect(await events.after(bob.id, 0, 5)).toHaveLength(5);
+    // The feed delivers each once, in id order, as they commit.
+    await waitFor(async () => delivered.length >= 40 || undefined, { what: '40 events delivered' });
+    unlisten();
+    expect(delivered.map((e) => e.id)).toEqual(ids);
+    // Reads after an id, up to another, and by status or task type, see only what matches.
+    expect((await events.after(bob.id, ids[34], ALL, 1000)).map((e) => e.id)).toEqual(
+      ids.slice(35),
+    );
+    expect((await events.after(bob.id, start, ids[9], 1000)).map((e) => e.id)).toEqual(
+      ids.slice(0, 10),
+    );
+    expect(await events.after(bob.id, start, ALL, 1000, { status: 'cancelled' })).toHaveLength(20);
+    expect(await events.after(bob.id, start, ALL, 1000, { taskType: 'logged' })).toHaveLength(0);
+    expect(await events.after(bob.id, start, ALL, 5)).toHaveLength(5);
+  });
+
+  describe('the feed, when event ids commit out of order', () => {
+    let held: PoolClient;
+    let pool: Pool;
+    let task: TaskView;
+
+    beforeAll(async () => {
+      pool = new Pool({ connectionString: t.config.database.url, max: 1 });
+      task = await submit({ taskType: 'nobody-does-this', scheduleTimeoutMs: 600_000 });
+    });
+
+    afterAll(async () => {
+      await pool?.end();
+    });
+
+    /**
+     * An event whose transaction has its id and an event id but has not committed, as a writing
+     * statement holds them until its commit; then an event written after it, committed.
+     */
+    async function outOfOrder(): Promise<{ heldId: number; laterTask: TaskView }> {
+      held = await pool.connect();
+      await held.query('BEGIN');
+      await held.query('SELECT pg_current_xact_id()');
+      const [row] = (
+        await held.query<{ id: string }>(
+          `INSERT INTO task_events (owner_id, task_id, type, status, task_type)
+           VALUES ($1, $2, 'task.progress', 'pending', 'nobody-does-this') RETURNING id`,
+          [alice.id, task.id],
+        )
+      ).rows;
+      const laterTask = await submit({ taskType: 'nobody-does-this', scheduleTimeoutMs: 600_000 });
+      return { heldId: Number(row.id), laterTask };
+    }
+
+    /**
+     * What the feed delivered of alice's events from the held one on: before `end` ends the held
+     * transaction (300 ms after the later event committed, the feed told to read), and after.
+     */
+    async function delivered(end: () => Promise<void>) {
+      const feed = t.app.get(TaskEventFeed);
+      const seen: number[] = [];
+      const unlisten = feed.listen((settled) =>
+        seen.push(...settled.filter((e) => e.ownerId === alice.id).map((e) => e.id)),
+      );
+      await feed.horizon();
+      try {
+        const { heldId, laterTask } = await outOfOrder();
+        const [later] = await ofTask(laterTask);
+        expect(later.id).toBeGreaterThan(heldId);
+        feed.advance();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const before = seen.filter((id) => id >= heldId);
+        await end();
+        await waitFor(async () => seen.includes(later.id) || undefined, {
+          what: `event ${later.id} delivered`,
+        });
+        return { heldId, laterId: later.id, before, after: seen.filter((id) => id >= heldId) };
+      } finally {
+        held.release();
+        unlisten();
+      }
+    }
+
+    it('delivers nothing after an id still to commit, then both in order once it has', async () => {
+      const { heldId, laterId, before, after } = await delivered(() =>
+        held.query('COMMIT').then(() => undefined),
+      );
+      expect(before).toEqual([]);
+      expect(after).toEqual([heldId, laterId]);
+    });
+
+    it('passes over an id whose transaction rolled back', async () => {
+      const { laterId, before, after } = await delivered(() =>
+        held.query('ROLLBACK').then(() => undefined),
+      );
+      expect(before).toEqual([]);
+      expect(after).toEqual([laterId]);
+    });
   });
 });

@@ -59,7 +59,7 @@ describe('task event streams', () => {
   };
   /** Every stored event of alice's after `after` (the log the streams must reproduce). */
   const stored = async (after: number) =>
-    (await log.after(alice.id, after, 10_000)).map((e) => e.id);
+    (await log.after(alice.id, after, Number.MAX_SAFE_INTEGER, 10_000)).map((e) => e.id);
 
   beforeAll(async () => {
     iso = await isolatedEnv('task-events');
@@ -122,7 +122,9 @@ describe('task event streams', () => {
         data: { result: (await finished(task.id)).result },
       });
       expect(stream.events.map((e) => e.id)).toEqual(
-        (await log.after(alice.id, 0, 1000, { taskId: task.id })).map((e) => e.id),
+        (await log.after(alice.id, 0, Number.MAX_SAFE_INTEGER, 1000, { taskId: task.id })).map(
+          (e) => e.id,
+        ),
       );
     });
 

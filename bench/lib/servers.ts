@@ -28,6 +28,7 @@ import { CreateTaskDto } from '../../src/tasks/dto/create-task.dto';
 import { ListTasksDto } from '../../src/tasks/dto/list-tasks.dto';
 import { TaskDto } from '../../src/tasks/dto/task.dto';
 import { TasksRepository } from '../../src/tasks/tasks.repository';
+import { TaskEventsService } from '../../src/execution/task-events.service';
 
 const [kind, portText] = process.argv.slice(2);
 const port = Number(portText);
@@ -64,7 +65,7 @@ const config: AppConfig = loadConfig({
 function tasksRepository(): Promise<TasksRepository> {
   return new DataSource(dataSourceOptions(config.database))
     .initialize()
-    .then((dataSource) => new TasksRepository(dataSource));
+    .then((dataSource) => new TasksRepository(dataSource, new TaskEventsService(dataSource)));
 }
 
 function emptyServer(): http.Server {

@@ -137,6 +137,11 @@ export class AppConfig {
      * stream is cut off (the client resumes with Last-Event-ID).
      */
     readonly maxBufferBytes: number;
+    /**
+     * How often a process with event streams or webhooks reads on without being told of new
+     * events (announcements lost with a process that died before sending them).
+     */
+    readonly pollMs: number;
   };
 
   constructor(values: AppConfig) {
@@ -214,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       // At most 15 s: the API promises a line at least that often.
       keepAliveMs: r.int('TASK_EVENTS_KEEPALIVE_MS', 15_000, 10, 15_000),
       maxBufferBytes: r.int('TASK_EVENTS_MAX_BUFFER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      pollMs: r.int('TASK_EVENTS_POLL_MS', 1000, 10, 60_000),
     },
   });
   r.throwIfInvalid();

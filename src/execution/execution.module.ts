@@ -6,6 +6,7 @@ import { AgentRouter } from './agent-router';
 import { AgentSlots } from './agent-slots';
 import { ClosedAttempts } from './closed-attempts.service';
 import { ExecutionRepository } from './execution.repository';
+import { TaskEventsModule } from './task-events.module';
 import { TaskReconciler } from './task-reconciler.service';
 import { TaskRunner } from './task-runner.service';
 import { TasksProcessor } from './tasks.processor';
@@ -20,7 +21,7 @@ import { WaitingTasks } from './waiting-tasks.service';
  * worker runs: AppModule imports it only where APP_ROLE runs workers (all, worker).
  */
 @Module({
-  imports: [QueueModule, DispatchModule],
+  imports: [QueueModule, DispatchModule, TaskEventsModule],
   providers: [
     ExecutionRepository,
     AgentSlots,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JsonObject } from '../common/json';
 import { preparedQuery } from '../database/prepared-query';
+import { TaskEventsService } from './task-events.service';
 import {
   AttemptResult,
   BacklogPosition,
@@ -62,12 +63,16 @@ export function storedError(text: string): string {
 
 /**
  * Every statement of a task's run (execution.sql.ts): each change of its state, one statement
- * that also writes the audit record of a task that ends; the reconciler's scans; and the routing
- * reads of the agents table (candidates, expired heartbeats).
+ * that also writes its task event and the audit record of a task that ends (each announced once
+ * committed: TaskEventsService.announce); the reconciler's scans; and the routing reads of the
+ * agents table (candidates, expired heartbeats).
  */
 @Injectable()
 export class ExecutionRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: TaskEventsService,
+  ) {}
 
   /**
    * Marks the task in_progress on `agentId` and opens attempt number attempts + 1 with the id
@@ -89,6 +94,7 @@ export class ExecutionRepository {
       jobGeneration,
     ]);
     if (!row) return null;
+    this.events.announce();
     return {
       started: {
         attempt: row.attempts,
@@ -120,6 +126,7 @@ export class ExecutionRepository {
       INTERRUPTED,
     ]);
     if (!row) return null;
+    this.events.announce();
     return { ...recorded(row), error: row.status === 'failed' ? row.error_message : null };
   }
 
@@ -168,6 +175,7 @@ export class ExecutionRepository {
       defaultBoundMs,
       limit,
     ]);
+    if (rows.length > 0) this.events.announce();
     return rows.map((row) => row.task_type);
   }
 
@@ -191,6 +199,7 @@ export class ExecutionRepository {
       result.error === null ? null : storedError(result.error),
       result.outcome === 'succeeded' ? JSON.stringify(result.result ?? null) : null,
     ]);
+    if (row.status) this.events.announce();
     return { ...recorded(row), closed: row.closed };
   }
 
@@ -215,6 +224,7 @@ export class ExecutionRepository {
     ]);
     if (!row.known) return { kind: 'unknown' };
     if (!row.status) return { kind: 'not-running' };
+    this.events.announce();
     return { kind: 'recorded', status: row.status, taskType: row.task_type ?? null };
   }
 
@@ -233,6 +243,7 @@ export class ExecutionRepository {
     ]);
     if (!row.known) return { kind: 'unknown' };
     if (!row.updated) return { kind: 'not-running' };
+    this.events.announce();
     return { kind: 'recorded', status: 'in_progress', taskType: null };
   }
 
@@ -257,13 +268,17 @@ export class ExecutionRepository {
       taskId,
       INTERRUPTED,
     ]);
-    return row ? recorded(row) : null;
+    if (!row) return null;
+    this.events.announce();
+    return recorded(row);
   }
 
   /** A pending task whose attempts are all used up: failed. False when it was not. */
   async failExhausted(taskId: string): Promise<boolean> {
     const rows = await preparedQuery<TaskChangeRow>(this.dataSource, FAIL_EXHAUSTED, [taskId]);
-    return rows.length > 0;
+    if (rows.length === 0) return false;
+    this.events.announce();
+    return true;
   }
 
   /**

@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery } from '../database/prepared-query';
-import { LAST_EVENT_ID, OWNER_EVENTS_AFTER, TASK_EVENTS_AFTER } from './task-events.sql';
+import {
+  OWNER_EVENTS_AFTER,
+  OWNER_LAST_EVENT_ID,
+  TASK_EVENTS_AFTER,
+  TASK_EVENTS_CHANNEL,
+} from './task-events.sql';
 
 /** One stored task event (README, "Following a task"). */
 export interface TaskEvent {
-  /** Counts the owner's events: 1, 2, 3... (the SSE id and a webhook message's eventId). */
+  /** Increases across all events, in the order they were written (the SSE id, a webhook's eventId). */
   id: number;
   ownerId: string;
   taskId: string;
@@ -23,7 +28,7 @@ export interface TaskEvent {
 /** Narrows a read of one owner's events: to one task, or by the task's status and type. */
 export type TaskEventFilter = { taskId: string } | { status?: string; taskType?: string };
 
-interface TaskEventRow {
+export interface TaskEventRow {
   owner_id: string;
   id: string;
   task_id: string;
@@ -48,20 +53,26 @@ export function taskEventJson(event: TaskEvent) {
 }
 
 /**
- * Reads of the task events the execution statements write (task-events.sql.ts): for the event
- * streams of the API and the webhook fan-out of the workers.
+ * Reads of the task events the execution statements write (task-events.sql.ts), for the event
+ * streams of the API and the webhook fan-out of the workers; and their announcement.
  */
 @Injectable()
 export class TaskEventsService {
+  /** An announcement is under way; `again`: another was asked for meanwhile. */
+  private announcing = false;
+  private again = false;
+
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Up to `limit` events of `ownerId` after id `afterId`, in id order, narrowed by `filter`;
+   * Up to `limit` events of `ownerId` after id `afterId` and up to `upTo` (a horizon of
+   * TaskEventFeed, below which no event is still to commit), in id order, narrowed by `filter`;
    * inside `manager`'s transaction when one is given.
    */
   async after(
     ownerId: string,
     afterId: number,
+    upTo: number,
     limit: number,
     filter: TaskEventFilter = {},
     manager?: EntityManager,
@@ -71,12 +82,14 @@ export class TaskEventsService {
         ? await preparedQuery<TaskEventRow>(manager ?? this.dataSource, TASK_EVENTS_AFTER, [
             ownerId,
             afterId,
+            upTo,
             limit,
             filter.taskId,
           ])
         : await preparedQuery<TaskEventRow>(manager ?? this.dataSource, OWNER_EVENTS_AFTER, [
             ownerId,
             afterId,
+            upTo,
             limit,
             filter.status ?? null,
             filter.taskType ?? null,
@@ -90,14 +103,40 @@ export class TaskEventsService {
    * own connection rather than a second one from the pool).
    */
   async lastId(ownerId: string, manager?: EntityManager): Promise<number> {
-    const [row] = await (manager ?? this.dataSource).query<{ last_id: string }[]>(LAST_EVENT_ID, [
-      ownerId,
-    ]);
+    const [row] = await (manager ?? this.dataSource).query<{ last_id: string }[]>(
+      OWNER_LAST_EVENT_ID,
+      [ownerId],
+    );
     return Number(row.last_id);
+  }
+
+  /**
+   * Tells every process that events were written and have committed (call it after the commit):
+   * one NOTIFY on TASK_EVENTS_CHANNEL at a time, those asked for meanwhile folded into the next.
+   * Not in the statements that write events: a NOTIFY serialises the commits of every
+   * transaction that sends one (bench/README.md). A lost announcement (the process died first)
+   * delays the events until the readers' next poll (TaskEventFeed).
+   */
+  announce(): void {
+    if (this.announcing) {
+      this.again = true;
+      return;
+    }
+    this.announcing = true;
+    void this.dataSource
+      .query(`SELECT pg_notify('${TASK_EVENTS_CHANNEL}', '')`)
+      .catch(() => undefined)
+      .finally(() => {
+        this.announcing = false;
+        if (this.again) {
+          this.again = false;
+          this.announce();
+        }
+      });
   }
 }
 
-function fromRow(row: TaskEventRow): TaskEvent {
+export function fromRow(row: TaskEventRow): TaskEvent {
   return {
     id: Number(row.id),
     ownerId: row.owner_id,

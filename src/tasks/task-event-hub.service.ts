@@ -1,91 +1,85 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { ChangeFeed, ChangeSubscriber, EVERY_KEY } from '../database/change-feed';
-import { TASK_EVENTS_CHANNEL } from '../execution/task-events.sql';
+import { TaskEventFeed } from '../execution/task-event-feed';
 import { TaskEvent, TaskEventsService } from '../execution/task-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { sseFrame, StreamEnds, TaskEventStream } from './task-event-stream';
 
-/** Events read at once, by a stream catching up and by an owner's live fetch. */
+/** Events read at once, by a stream catching up. */
 const PAGE = 100;
 /**
- * The latest events fanned out per owner, for a stream that finished catching up behind them: at
- * most this many, and this many bytes of frames (a result may be large).
+ * The latest events fanned out, for a stream that finished catching up behind them: at most this
+ * many, and this many bytes of frames (a result may be large).
  */
 const RECENT = 1000;
 const RECENT_BYTES = 4 * 1024 * 1024;
-/** After a failed fetch (PostgreSQL unreachable), the next try. */
-const RETRY_MS = 1000;
 
 interface Fanned {
   event: TaskEvent;
   frame: string;
 }
 
-/** The open streams of one owner, and how far its events have been fanned out to them. */
+/** The open streams of one owner. */
 interface OwnerFeed {
   ownerId: string;
-  /** Streams that receive each new event as it is fetched. */
+  /** Streams that receive each new event as it settles. */
   live: Set<TaskEventStream>;
   /** Streams still catching up from the table. */
   joining: Set<TaskEventStream>;
-  /** The last event id fetched and fanned out; null until a stream first goes live. */
-  cursor: number | null;
-  recent: Fanned[];
-  /** The length of the frames in `recent`. */
-  recentBytes: number;
-  fetching: boolean;
-  /** A notification came while fetching (or before there was a cursor): fetch again. */
-  again: boolean;
-  retry?: NodeJS.Timeout;
 }
 
 /**
- * Every event stream of this process (README, "Following a task"). The statement that writes an
- * owner's events notifies the owner's id at commit (TASK_EVENTS_CHANNEL); this process's one
- * ChangeFeed connection hears it, and for an owner with open streams one query reads the new
- * events (notifications that come meanwhile make one more read, not one each) and fans them out to
- * each of the owner's streams, which filter them. 1,000 streams of one owner cost one query per
- * notification. When the feed was lost or listens again, every owner's events are read again.
+ * Every event stream of this process (README, "Following a task"). While any is open the hub
+ * listens to this process's TaskEventFeed, which reads every owner's events once as they commit
+ * (woken by the writers' announcements) and delivers those below its horizon in id order: each
+ * goes to the live streams of its owner, which filter it. 1,000 streams cost one read per
+ * announcement, not 1,000.
  *
- * A new stream first catches up from the table (its own filtered reads, paged), then joins the
- * owner's live feed: at that moment both have seen every event up to their positions, and the
- * gap between the two (when the feed went further meanwhile) is filled from the feed's latest
- * events, or by catching up again. Each stream drops what it has seen, so nothing is written twice.
+ * A new stream first catches up from the table (its own filtered reads, paged, up to the feed's
+ * horizon), then joins the live streams: at that moment it has seen every event up to the horizon
+ * it read to, and the gap up to the feed's horizon now (when the feed went further meanwhile) is
+ * filled from the latest events fanned out, or by catching up again. Each stream drops what it has
+ * seen, so nothing is written twice.
  */
 @Injectable()
-export class TaskEventHub implements ChangeSubscriber, StreamEnds, BeforeApplicationShutdown {
+export class TaskEventHub implements StreamEnds, BeforeApplicationShutdown {
   private readonly logger = new Logger(TaskEventHub.name);
   private readonly feeds = new Map<string, OwnerFeed>();
+  private recent: Fanned[] = [];
+  /** The length of the frames in `recent`. */
+  private recentBytes = 0;
+  private unlisten?: () => void;
   private closing = false;
 
   constructor(
-    private readonly changes: ChangeFeed,
+    private readonly feed: TaskEventFeed,
     private readonly events: TaskEventsService,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
-  ) {
-    changes.subscribe(TASK_EVENTS_CHANNEL, this);
-  }
+  ) {}
 
   /** The limits every stream of this process is held to (TASK_EVENTS_* configuration). */
   get limits() {
     return this.config.taskEvents;
   }
 
+  /** Where a stream that starts with what happens next starts: the feed's horizon. */
+  horizon(): Promise<number> {
+    this.listen();
+    return this.feed.horizon();
+  }
+
   /**
-   * Serves `stream` until it ends: catches it up from the table, then keeps it on its owner's live
-   * feed. A task's stream whose task has finished (`finished`) and has no event left to send
+   * Serves `stream` until it ends: catches it up from the table, then keeps it on the live
+   * streams. A task's stream whose task has finished (`finished`) and has no event left to send
    * answers 204. Rejects, before anything was sent, when the first read fails.
    */
   async follow(stream: TaskEventStream, finished = false): Promise<void> {
-    // Starts the one LISTEN connection if no request has yet; until it listens, events reach live
-    // streams when it does (reset).
-    this.changes.isListening();
+    this.listen();
     const feed = this.feedOf(stream.ownerId);
     feed.joining.add(stream);
     try {
-      await this.catchUp(feed, stream, finished);
+      await this.catchUp(stream, finished);
     } catch (error) {
       if (!stream.opened) throw error;
       this.logger.warn({ err: error }, 'An event stream failed catching up: cut, to be resumed');
@@ -94,16 +88,6 @@ export class TaskEventHub implements ChangeSubscriber, StreamEnds, BeforeApplica
       feed.joining.delete(stream);
       this.dropIfIdle(feed);
     }
-  }
-
-  changed(ownerId: string): void {
-    if (ownerId === EVERY_KEY) return this.reset();
-    const feed = this.feeds.get(ownerId);
-    if (feed) this.fetch(feed);
-  }
-
-  reset(): void {
-    for (const feed of this.feeds.values()) this.fetch(feed);
   }
 
   /**
@@ -123,16 +107,25 @@ export class TaskEventHub implements ChangeSubscriber, StreamEnds, BeforeApplica
     this.closing = true;
     for (const feed of this.feeds.values()) {
       for (const stream of [...feed.live, ...feed.joining]) stream.end();
-      clearTimeout(feed.retry);
     }
   }
 
-  private async catchUp(feed: OwnerFeed, stream: TaskEventStream, finished: boolean) {
+  private listen(): void {
+    this.unlisten ??= this.feed.listen((events) => this.fanOut(events));
+  }
+
+  private async catchUp(stream: TaskEventStream, finished: boolean) {
     for (;;) {
-      // Read first: every event up to it has committed (an owner's ids commit in order), so once
-      // a page comes back short the stream has seen all of them, whether they matched or not.
-      const last = await this.events.lastId(stream.ownerId);
-      const page = await this.events.after(stream.ownerId, stream.lastId, PAGE, stream.filter);
+      // Every event up to the horizon has committed (or never will), so once a page comes back
+      // short the stream has seen all of them up to it, whether they matched or not.
+      const horizon = await this.feed.horizon();
+      const page = await this.events.after(
+        stream.ownerId,
+        stream.lastId,
+        horizon,
+        PAGE,
+        stream.filter,
+      );
       if (!stream.opened) {
         if (page.length === 0 && finished) return stream.nothingMore();
         stream.open();
@@ -145,92 +138,55 @@ export class TaskEventHub implements ChangeSubscriber, StreamEnds, BeforeApplica
       }
       if (this.closing) return stream.end();
       if (page.length === PAGE) continue;
-      stream.lastId = Math.max(stream.lastId, last);
-      if (this.join(feed, stream, last)) return;
+      stream.lastId = Math.max(stream.lastId, horizon);
+      if (this.join(stream)) return;
     }
   }
 
   /**
-   * Puts a stream that has caught up on its owner's live feed, unless the feed went further than
-   * the stream has seen and its latest events do not cover the difference (the stream then
-   * catches up again). Synchronous: no event can be fanned out in between. `last` is the owner's
-   * last event id read before the stream's last read (a Last-Event-ID may claim more).
+   * Puts a stream that has caught up on the live streams, unless the feed went further than the
+   * stream has seen and the latest events do not cover the difference (the stream then catches
+   * up again). Synchronous: no event can be fanned out in between.
    */
-  private join(feed: OwnerFeed, stream: TaskEventStream, last: number): boolean {
+  private join(stream: TaskEventStream): boolean {
     if (stream.closed) return true;
-    if (feed.cursor === null) {
-      feed.cursor = last;
-      // Notifications heard before there was a cursor may be of events after it.
-      if (feed.again) this.fetch(feed);
-    } else if (feed.cursor > stream.lastId) {
-      const first = feed.recent[0]?.event.id;
+    const live = this.feed.current();
+    if (live === null) return false;
+    if (live > stream.lastId) {
+      const first = this.recent[0]?.event.id;
       if (first === undefined || first > stream.lastId + 1) return false;
-      for (const { event, frame } of feed.recent) stream.offer(event, frame);
+      for (const { event, frame } of this.recent) {
+        if (event.ownerId === stream.ownerId) stream.offer(event, frame);
+      }
+      stream.lastId = Math.max(stream.lastId, live);
     }
-    if (!stream.closed) feed.live.add(stream);
+    if (!stream.closed) this.feedOf(stream.ownerId).live.add(stream);
     return true;
   }
 
-  /** Reads the owner's new events and fans them out; a fetch under way reads once more after. */
-  private fetch(feed: OwnerFeed): void {
-    if (this.closing) return;
-    if (feed.fetching || feed.cursor === null) {
-      feed.again = true;
-      return;
-    }
-    feed.fetching = true;
-    void this.fetchAll(feed).finally(() => (feed.fetching = false));
-  }
-
-  private async fetchAll(feed: OwnerFeed): Promise<void> {
-    try {
-      do {
-        feed.again = false;
-        const events = await this.events.after(feed.ownerId, feed.cursor!, PAGE);
-        this.fanOut(feed, events);
-        if (events.length === PAGE) feed.again = true;
-      } while (feed.again && !this.closing && this.feeds.get(feed.ownerId) === feed);
-    } catch (error) {
-      this.logger.warn({ err: error }, `Task events not read; trying again in ${RETRY_MS} ms`);
-      clearTimeout(feed.retry);
-      feed.retry = setTimeout(() => {
-        if (this.feeds.get(feed.ownerId) === feed) this.fetch(feed);
-      }, RETRY_MS);
-      feed.retry.unref();
-    }
-  }
-
-  private fanOut(feed: OwnerFeed, events: TaskEvent[]): void {
-    if (events.length === 0) return;
+  /** Events that settled, of every owner, in id order: each to its owner's live streams. */
+  private fanOut(events: TaskEvent[]): void {
     const now = Date.now();
     for (const event of events) {
       const frame = sseFrame(event);
-      feed.recent.push({ event, frame });
-      feed.recentBytes += frame.length;
+      this.recent.push({ event, frame });
+      this.recentBytes += frame.length;
+      const feed = this.feeds.get(event.ownerId);
+      if (!feed) continue;
       for (const stream of feed.live) {
         if (stream.offer(event, frame))
           this.metrics.eventDelivered((now - event.at.getTime()) / 1000);
       }
     }
-    while (feed.recent.length > RECENT || feed.recentBytes > RECENT_BYTES) {
-      feed.recentBytes -= feed.recent.shift()!.frame.length;
+    while (this.recent.length > RECENT || this.recentBytes > RECENT_BYTES) {
+      this.recentBytes -= this.recent.shift()!.frame.length;
     }
-    feed.cursor = events[events.length - 1].id;
   }
 
   private feedOf(ownerId: string): OwnerFeed {
     let feed = this.feeds.get(ownerId);
     if (!feed) {
-      feed = {
-        ownerId,
-        live: new Set(),
-        joining: new Set(),
-        cursor: null,
-        recent: [],
-        recentBytes: 0,
-        fetching: false,
-        again: false,
-      };
+      feed = { ownerId, live: new Set(), joining: new Set() };
       this.feeds.set(ownerId, feed);
     }
     return feed;
@@ -250,11 +206,17 @@ export class TaskEventHub implements ChangeSubscriber, StreamEnds, BeforeApplica
     this.metrics.eventStreamCut();
   }
 
+  /** A feed without streams goes; with the last one, the hub stops listening. */
   private dropIfIdle(feed: OwnerFeed): void {
     if (feed.live.size > 0 || feed.joining.size > 0 || this.feeds.get(feed.ownerId) !== feed) {
       return;
     }
-    clearTimeout(feed.retry);
     this.feeds.delete(feed.ownerId);
+    if (this.feeds.size === 0 && this.unlisten) {
+      this.unlisten();
+      this.unlisten = undefined;
+      this.recent = [];
+      this.recentBytes = 0;
+    }
   }
 }

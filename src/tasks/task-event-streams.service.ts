@@ -59,7 +59,7 @@ export class TaskEventStreams {
     after: number | null,
     response: Response,
   ): Promise<void> {
-    const start = after ?? (await this.events.lastId(actor.id));
+    const start = after ?? (await this.hub.horizon());
     await this.hub.follow(this.stream(response, actor.id, filter, start));
   }
 

@@ -7,6 +7,7 @@ import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { findVisible } from '../common/ownership/owned';
 import { preparedQuery } from '../database/prepared-query';
 import { NOTIFY_CLOSED } from '../execution/execution.sql';
+import { TaskEventsService } from '../execution/task-events.service';
 import { eventInsert } from '../execution/task-events.sql';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksDto } from './dto/list-tasks.dto';
@@ -83,7 +84,10 @@ export interface InsertedTask {
 /** The SQL of the task API: a task's creation, its reads, the list and its cancellation. */
 @Injectable()
 export class TasksRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: TaskEventsService,
+  ) {}
 
   /** Stores a new task of `ownerId` with its task.create record, or finds the one its key made. */
   async insert(
@@ -111,7 +115,10 @@ export class TasksRepository {
       dto.scheduleTimeoutMs ?? null,
       dto.runAt ?? null,
     ]);
-    if (inserted) return { task: taskFromRow(inserted), created: true };
+    if (inserted) {
+      this.events.announce();
+      return { task: taskFromRow(inserted), created: true };
+    }
     return { task: (await this.byIdempotencyKey(ownerId, idempotencyKey))!, created: false };
   }
 
@@ -192,8 +199,13 @@ export class TasksRepository {
     return taskFromRow(row);
   }
 
-  /** Runs `work` in one transaction. */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
+  /**
+   * Runs `work` in one transaction, and announces the task events it wrote (cancel, retry) once
+   * it has committed.
+   */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.dataSource.transaction(work);
+    this.events.announce();
+    return result;
   }
 }

@@ -7,9 +7,9 @@ import {
 import { settledWithin } from '../common/async/deadline';
 import { Periodic } from '../common/async/periodic';
 import { AppConfig } from '../config/app-config';
-import { ChangeFeed, ChangeSubscriber } from '../database/change-feed';
-import { TASK_EVENTS_CHANNEL } from '../execution/task-events.sql';
-import { TaskEventsService } from '../execution/task-events.service';
+import { ChangeFeed } from '../database/change-feed';
+import { TaskEventFeed } from '../execution/task-event-feed';
+import { TaskEvent, TaskEventsService } from '../execution/task-events.service';
 import { subscribesTo } from './webhook-events';
 import { WebhookSender } from './webhook-sender.service';
 import { NewDelivery, WEBHOOK_OWNERS_CHANNEL, WebhooksRepository } from './webhooks.repository';
@@ -31,25 +31,23 @@ interface PassResult {
 }
 
 /**
- * Turns task events into webhook deliveries, exactly once (README, "Webhooks"). Every statement
- * that changes a task announces its owner on `ymera_task_events` at commit; each worker hears it
- * (ChangeFeed) and fans the owner's new events out in one transaction: the owner's cursor locked
- * (an owner being fanned out by another worker is skipped: that worker looks again once it has
- * committed), the events after it read, one pending delivery inserted per event and webhook that
- * subscribed to it (created before it), the cursor moved on. A worker that died mid-way rolled
- * back and the events are still after the cursor.
- * A sweep every WEBHOOK_SWEEP_INTERVAL_MS, and a reconnection of the LISTEN connection, fan out
- * every owner whose cursor is behind, for whatever notifications were missed (no worker running,
- * the connection lost).
- * Notifications of owners without webhooks (most of them) cost nothing but a set lookup: the
- * owners with webhooks are known here, read at the start and by each sweep, and announced by a
- * webhook's creation (WEBHOOK_OWNERS_CHANNEL), which fans that owner out too. An owner whose
- * webhooks were all deleted is dropped by the next sweep.
+ * Turns task events into webhook deliveries, exactly once (README, "Webhooks"). Each worker listens
+ * to its process's TaskEventFeed, which delivers every owner's events as they commit, in id order;
+ * for an owner with webhooks it fans the owner's new events out in one transaction: the owner's
+ * cursor locked (an owner being fanned out by another worker is skipped: that worker's own feed
+ * brings it the same events, and it looks again), the events after the cursor read up to the
+ * feed's horizon (below which no event is still to commit), one pending delivery inserted per
+ * event and webhook that subscribed to it (created before it), the cursor moved on. A worker
+ * that died mid-way rolled back and the events are still after the cursor.
+ * A sweep every WEBHOOK_SWEEP_INTERVAL_MS fans out every owner whose cursor is behind, for
+ * whatever was missed (no worker running, a pass that failed).
+ * Events of owners without webhooks (most of them) cost nothing but a set lookup: the owners with
+ * webhooks are known here, read at the start and by each sweep, and announced by a webhook's
+ * creation (WEBHOOK_OWNERS_CHANNEL), which fans that owner out too. An owner whose webhooks were
+ * all deleted is dropped by the next sweep.
  */
 @Injectable()
-export class WebhookFanOut
-  implements OnApplicationBootstrap, BeforeApplicationShutdown, ChangeSubscriber
-{
+export class WebhookFanOut implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookFanOut.name);
   private readonly periodic: Periodic;
   /** Owners being fanned out, and whether to look once more when that ends. */
@@ -59,16 +57,17 @@ export class WebhookFanOut
   private subscribed = new Set<string>();
   /** Owners announced while a sweep reads `subscribed`, which its read may predate. */
   private announced = new Set<string>();
+  private unlisten?: () => void;
 
   constructor(
     config: AppConfig,
     private readonly repository: WebhooksRepository,
     private readonly events: TaskEventsService,
     private readonly sender: WebhookSender,
-    private readonly feed: ChangeFeed,
+    private readonly changes: ChangeFeed,
+    private readonly feed: TaskEventFeed,
   ) {
-    feed.subscribe(TASK_EVENTS_CHANNEL, this);
-    feed.subscribe(WEBHOOK_OWNERS_CHANNEL, {
+    changes.subscribe(WEBHOOK_OWNERS_CHANNEL, {
       changed: (ownerId) => {
         this.subscribed.add(ownerId);
         this.announced.add(ownerId);
@@ -80,14 +79,14 @@ export class WebhookFanOut
   }
 
   onApplicationBootstrap(): void {
-    // The feed opens its connection on first use: a worker listens from its start.
-    this.feed.isListening();
+    this.unlisten = this.feed.listen((events) => this.settled(events));
     this.periodic.start();
     void this.sweep();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    this.unlisten?.();
     const sweep = this.periodic.stop(SHUTDOWN_WAIT_MS);
     const under = Promise.allSettled([...this.running.values()].map((entry) => entry.done));
     if (!(await settledWithin(under, SHUTDOWN_WAIT_MS)) || !(await sweep)) {
@@ -96,14 +95,13 @@ export class WebhookFanOut
     }
   }
 
-  /** A task event of `ownerId` committed (ChangeFeed). */
-  changed(ownerId: string): void {
-    if (!this.stopping && this.subscribed.has(ownerId)) void this.fanOut(ownerId);
+  /** Events committed (TaskEventFeed): their owners with webhooks are fanned out. */
+  private settled(events: TaskEvent[]): void {
+    for (const ownerId of new Set(events.map((event) => event.ownerId))) this.changed(ownerId);
   }
 
-  /** Notifications may have been missed (the LISTEN connection was lost or is back). */
-  reset(): void {
-    if (!this.stopping) void this.sweep();
+  private changed(ownerId: string): void {
+    if (!this.stopping && this.subscribed.has(ownerId)) void this.fanOut(ownerId);
   }
 
   /**
@@ -115,7 +113,8 @@ export class WebhookFanOut
       this.announced.clear();
       const owners = await this.repository.ownersWithWebhooks();
       this.subscribed = new Set([...owners, ...this.announced]);
-      for (const ownerId of await this.repository.ownersBehind(OWNERS_PER_SWEEP)) {
+      const horizon = await this.feed.horizon();
+      for (const ownerId of await this.repository.ownersBehind(horizon, OWNERS_PER_SWEEP)) {
         if (this.stopping) return;
         await this.fanOut(ownerId);
       }
@@ -155,24 +154,25 @@ export class WebhookFanOut
 
   /** One transaction over the owner's events; true when there may be more to fan out. */
   private async pass(ownerId: string): Promise<boolean> {
+    // Every event up to it has committed (or never will): one the read below does not return,
+    // up to it, will not come later.
+    const horizon = await this.feed.horizon();
     const result = await this.repository.transaction(
       async (manager): Promise<PassResult | null> => {
         const cursor = await this.repository.lockCursorIfFree(manager, ownerId);
-        // No cursor: the owner has never had a webhook. Locked: another worker is at it and looks
-        // again after its commit, so it sees what this notification announced (or a webhook is
-        // being created: the sweep catches up after it).
+        // No cursor: the owner has never had a webhook. Locked: another worker is at it, and its
+        // own feed brings it the same events (or a webhook is being created: the sweep catches up
+        // after it).
         if (cursor === null) return null;
-        // Read under the lock: every event up to it has committed (ids commit in order per owner),
-        // so one the read below does not return is gone (its task was deleted).
-        const lastId = await this.events.lastId(ownerId, manager);
         const webhooks = await this.repository.webhooksOf(manager, ownerId);
         if (webhooks.length === 0) {
-          await this.repository.moveCursor(manager, ownerId, lastId);
-          return { cursor: Math.max(cursor, lastId), inserted: 0, full: false };
+          await this.repository.moveCursor(manager, ownerId, horizon);
+          return { cursor: Math.max(cursor, horizon), inserted: 0, full: false };
         }
         const events = await this.events.after(
           ownerId,
           cursor,
+          horizon,
           EVENTS_PER_PASS,
           undefined,
           manager,
@@ -185,15 +185,13 @@ export class WebhookFanOut
         );
         const inserted = await this.repository.insertDeliveries(manager, deliveries);
         const full = events.length === EVENTS_PER_PASS;
-        const read = events.length > 0 ? events[events.length - 1].id : cursor;
-        const moved = full ? read : Math.max(read, lastId);
+        const moved = full ? events[events.length - 1].id : horizon;
         if (moved > cursor) await this.repository.moveCursor(manager, ownerId, moved);
         return { cursor: Math.max(cursor, moved), inserted, full };
       },
     );
     if (result === null) return false;
     if (result.inserted > 0) this.sender.wake();
-    // An event committed while this pass held the lock was announced to a worker that skipped it.
-    return result.full || (await this.events.lastId(ownerId)) > result.cursor;
+    return result.full;
   }
 }

@@ -149,7 +149,12 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
     delivery: ClaimedDelivery,
     signal: AbortSignal,
   ): Promise<DeliveryOutcome | null> {
-    const [event] = await this.events.after(delivery.ownerId, delivery.eventId - 1, 1);
+    const [event] = await this.events.after(
+      delivery.ownerId,
+      delivery.eventId - 1,
+      delivery.eventId,
+      1,
+    );
     if (event?.id !== delivery.eventId) {
       return { status: 'failed', httpStatus: null, error: 'the task event is gone (task deleted)' };
     }

@@ -232,17 +232,17 @@ export class WebhooksRepository {
   }
 
   /**
-   * Owners whose cursor is behind their last task event: what notifications did not announce.
-   * Reads the events' per-owner sequence (task_event_sequences) rather than asking for each
-   * owner's last id in turn: one statement however many owners have webhooks.
+   * Owners whose cursor is behind an event up to `horizon` (TaskEventFeed): what the feed's
+   * deliveries did not bring to a fan-out. One statement over task_events (through its
+   * (owner_id, id) index) however many owners have webhooks, rather than a call per owner.
    */
-  async ownersBehind(limit: number): Promise<string[]> {
+  async ownersBehind(horizon: number, limit: number): Promise<string[]> {
     const rows = await this.dataSource.query<{ owner_id: string }[]>(
       `SELECT c.owner_id FROM webhook_cursors c
-         JOIN task_event_sequences s ON s.owner_id = c.owner_id
-        WHERE s.last_id > c.last_event_id
-        LIMIT $1`,
-      [limit],
+        WHERE EXISTS (SELECT 1 FROM task_events e
+                       WHERE e.owner_id = c.owner_id AND e.id > c.last_event_id AND e.id <= $1)
+        LIMIT $2`,
+      [horizon, limit],
     );
     return rows.map((row) => row.owner_id);
   }
