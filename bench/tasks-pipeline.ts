@@ -11,11 +11,14 @@
  * tasks waiting for an agent, with that many (a capability no agent has), and without again (the
  * "waiting" workload of `npm run bench`); no ceilings.
  *
- * BENCH_PIPELINE_STREAMS=1000: instead, the pipeline three times in the same service, without
- * event streams, with that many open (GET /api/v1/tasks/events of the submitting user, every one
- * receiving every event), and without again (the "streams" workload of `npm run bench`): the rates,
- * the event delivery latency (an event's `at` to its receipt) and the service's peak RSS with the
- * streams; no ceilings.
+ * BENCH_PIPELINE_STREAMS=1000: instead, the pipeline four times in the same service (the "streams"
+ * workload of `npm run bench`): without event streams; with that many open, as many users'
+ * clients would hold them (GET /api/v1/tasks/events: BENCH_STREAMS_BUSY, 10, of the submitting
+ * user, receiving every event, and the rest of 10 other users, whose tasks are quiet meanwhile);
+ * with that many of the submitting user, every one receiving every event (the worst case: one
+ * user's every event written to every stream); and without again. The rates, the event delivery
+ * latency (an event's `at` to its receipt) and the service's peak RSS with the streams; no
+ * ceilings.
  *
  * The service is the built one (`node dist/src/main.js`, production mode, as the other benchmarks
  * start it), in processes of its own: BENCH_TOPOLOGY=single (default) runs one APP_ROLE=all
@@ -33,7 +36,7 @@ import { Client } from 'pg';
 import { Children, cpuSeconds as processCpuSeconds, PeakRss } from './lib/processes';
 import { startService } from './lib/service';
 import { settings } from './lib/settings';
-import { openStreams } from './lib/streams';
+import { OpenStreams, openStreams } from './lib/streams';
 import { addWaitingBacklog, removeWaitingBacklog } from './lib/waiting';
 import { DataSource } from 'typeorm';
 import { loadConfig, loadDatabaseConfig } from '../src/config/app-config';
@@ -54,6 +57,9 @@ const WORKER_CONCURRENCY = Number(process.env.TASK_WORKER_CONCURRENCY ?? 50);
 const TOPOLOGY = process.env.BENCH_TOPOLOGY ?? 'single';
 const BACKLOG = Number(process.env.BENCH_PIPELINE_BACKLOG ?? 0);
 const STREAMS = Number(process.env.BENCH_PIPELINE_STREAMS ?? 0);
+const BUSY_STREAMS = Math.min(STREAMS, Number(process.env.BENCH_STREAMS_BUSY ?? 10));
+/** The other users whose clients hold the rest of the streams in the mixed run. */
+const QUIET_USERS = 10;
 
 const APP_ENV = {
   AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1',
@@ -355,29 +361,63 @@ async function withBacklog(base: string, token: string, owner: string, completio
   }
 }
 
-/** The pipeline without event streams, with STREAMS of them open, and without again. */
+/**
+ * The pipeline without event streams, with STREAMS open as many users' clients hold them
+ * (BUSY_STREAMS of the submitting user), with STREAMS of the submitting user, and without again.
+ */
 async function withStreams(base: string, token: string, pid: number, completions: Bull.Queue) {
-  console.log(`Task pipeline: ${N} tasks, three times: without, with ${STREAMS} streams, without`);
+  console.log(
+    `Task pipeline: ${N} tasks, four times: without, with ${STREAMS} streams of many users, with ${STREAMS} of the submitting user, without`,
+  );
   const rate = async (label: string) => {
     const result = await runPipeline(base, token, completions);
     console.log(`  ${label}: ${(N / result.seconds).toFixed(0)} tasks/s end to end`);
   };
-  await rate('without streams');
-  const peak = new PeakRss(pid);
-  const streams = await openStreams(base, token, STREAMS);
-  try {
-    streams.take();
-    await rate(`with ${STREAMS} streams`);
-    // The last completions' events may still be on their way.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const lags = streams.take().sort((a, b) => a - b);
-    console.log(
-      `  event delivery: p50 ${percentile(lags, 50).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms, max ${lags[lags.length - 1].toFixed(1)} ms (${lags.length} events of the sampled streams); ${(streams.bytes() / 1024 / 1024).toFixed(0)} MiB received by all`,
-    );
-    console.log(`  service peak RSS with the streams: ${peak.stop().toFixed(0)} MB`);
-  } finally {
-    streams.close();
+  /** The pipeline with these streams open; `busy` those of the submitting user. */
+  const measured = async (label: string, busy: OpenStreams, others: OpenStreams[]) => {
+    const peak = new PeakRss(pid);
+    try {
+      busy.take();
+      await rate(`with ${label}`);
+      // The last completions' events may still be on their way.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const lags = busy.take().sort((a, b) => a - b);
+      const bytes = [busy, ...others].reduce((sum, streams) => sum + streams.bytes(), 0);
+      console.log(
+        `  event delivery with ${label}: p50 ${percentile(lags, 50).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms, max ${lags[lags.length - 1].toFixed(1)} ms (${lags.length} events of the sampled streams); ${(bytes / 1024 / 1024).toFixed(0)} MiB received by all`,
+      );
+      console.log(`  service peak RSS with ${label}: ${peak.stop().toFixed(0)} MB`);
+    } finally {
+      [busy, ...others].forEach((streams) => streams.close());
+    }
+  };
+  const quietTokens: string[] = [];
+  for (let i = 0; i < QUIET_USERS; i++) {
+    const username = uniqueName('quiet');
+    const registered = await call(base, 'POST', '/api/v1/auth/register', {
+      username,
+      email: `${username}@example.com`,
+      password: 'correct horse battery staple',
+    });
+    quietTokens.push(registered.body.accessToken as string);
   }
+
+  await rate('without streams');
+  const quiet = STREAMS - BUSY_STREAMS;
+  await measured(
+    `${STREAMS} streams of many users`,
+    await openStreams(base, token, BUSY_STREAMS),
+    await Promise.all(
+      quietTokens.map((quietToken, i) =>
+        openStreams(
+          base,
+          quietToken,
+          Math.floor(quiet / QUIET_USERS) + (i < quiet % QUIET_USERS ? 1 : 0),
+        ),
+      ),
+    ),
+  );
+  await measured(`${STREAMS} streams of one user`, await openStreams(base, token, STREAMS), []);
   await rate('without streams, again');
 }
 

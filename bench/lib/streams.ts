@@ -75,8 +75,9 @@ export async function openStreams(
 }
 
 /**
- * The task pipeline without, with, and without again BENCH_PIPELINE_STREAMS (1,000) event streams
- * open on its one process (bench/tasks-pipeline.ts); its figures are read from what it prints.
+ * The task pipeline without event streams, with BENCH_PIPELINE_STREAMS (1,000) of many users
+ * open, with as many of its submitting user, and without again, on its one process
+ * (bench/tasks-pipeline.ts); its figures are read from what it prints.
  */
 export async function streamsPipelineWorkload(run: BenchRun): Promise<void> {
   const streams = Number(process.env.BENCH_PIPELINE_STREAMS || 1000);
@@ -95,24 +96,40 @@ export async function streamsPipelineWorkload(run: BenchRun): Promise<void> {
     process.stdout.write(chunk.toString().replace(/^/gm, '    '));
   });
   await new Promise((resolve) => child.once('exit', resolve));
-  const rate = (label: string) => Number(new RegExp(`${label}: (\\d+) tasks/s`).exec(output)?.[1]);
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const rate = (label: string) =>
+    Number(new RegExp(`  ${escape(label)}: (\\d+) tasks/s`).exec(output)?.[1]);
   const first = rate('without streams');
-  const streaming = rate(`with ${streams} streams`);
   const again = rate('without streams, again');
-  const delivery = /event delivery: p50 ([\d.]+) ms, p99 ([\d.]+) ms/.exec(output);
-  const rss = /service peak RSS with the streams: (\d+) MB/.exec(output);
-  if (!first || !streaming || !again || !delivery) {
+  if (!first || !again) {
     run.add({ workload: 'task pipeline with event streams', note: 'bench:tasks failed' });
     return;
   }
   run.add({ workload: 'task pipeline, no event stream (two runs)', rps: (first + again) / 2 });
-  run.add({
-    workload: `task pipeline, ${streams} event streams open`,
-    rps: streaming,
-    p50: Number(delivery[1]),
-    p99: Number(delivery[2]),
-    peakRssMb: rss ? Number(rss[1]) : undefined,
-    ratio: { of: 'no event stream', value: (2 * streaming) / (first + again) },
-    note: `tasks/s end to end; latency = event at to receipt; without: ${first} then ${again}`,
-  });
+  for (const [label, note] of [
+    [
+      `${streams} streams of many users`,
+      `of which ${process.env.BENCH_STREAMS_BUSY ?? 10} of the submitting user, the rest quiet`,
+    ],
+    [`${streams} streams of one user`, 'each receiving every event of the pipeline'],
+  ]) {
+    const streaming = rate(`with ${label}`);
+    const delivery = new RegExp(
+      `event delivery with ${escape(label)}: p50 ([\\d.]+) ms, p99 ([\\d.]+) ms`,
+    ).exec(output);
+    const rss = new RegExp(`service peak RSS with ${escape(label)}: (\\d+) MB`).exec(output);
+    if (!streaming || !delivery) {
+      run.add({ workload: `task pipeline, ${label}`, note: 'bench:tasks failed' });
+      continue;
+    }
+    run.add({
+      workload: `task pipeline, ${label}`,
+      rps: streaming,
+      p50: Number(delivery[1]),
+      p99: Number(delivery[2]),
+      peakRssMb: rss ? Number(rss[1]) : undefined,
+      ratio: { of: 'no event stream', value: (2 * streaming) / (first + again) },
+      note: `${note}; tasks/s end to end; latency = event at to receipt; without: ${first} then ${again}`,
+    });
+  }
 }

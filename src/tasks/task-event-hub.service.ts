@@ -155,26 +155,37 @@ export class TaskEventHub implements StreamEnds, BeforeApplicationShutdown {
     if (live > stream.lastId) {
       const first = this.recent[0]?.event.id;
       if (first === undefined || first > stream.lastId + 1) return false;
-      for (const { event, frame } of this.recent) {
-        if (event.ownerId === stream.ownerId) stream.offer(event, frame);
-      }
+      stream.offerAll(this.recent.filter(({ event }) => event.ownerId === stream.ownerId));
       stream.lastId = Math.max(stream.lastId, live);
     }
     if (!stream.closed) this.feedOf(stream.ownerId).live.add(stream);
     return true;
   }
 
-  /** Events that settled, of every owner, in id order: each to its owner's live streams. */
+  /**
+   * Events that settled, of every owner, in id order: those of each owner with live streams to
+   * each of its streams, in one write per stream.
+   */
   private fanOut(events: TaskEvent[]): void {
     const now = Date.now();
+    const byOwner = new Map<string, Fanned[]>();
     for (const event of events) {
-      const frame = sseFrame(event);
-      this.recent.push({ event, frame });
-      this.recentBytes += frame.length;
-      const feed = this.feeds.get(event.ownerId);
-      if (!feed) continue;
-      for (const stream of feed.live) {
-        if (stream.offer(event, frame))
+      const fanned = { event, frame: sseFrame(event) };
+      this.recent.push(fanned);
+      this.recentBytes += fanned.frame.length;
+      if (!this.feeds.get(event.ownerId)?.live.size) continue;
+      const owned = byOwner.get(event.ownerId);
+      if (owned) owned.push(fanned);
+      else byOwner.set(event.ownerId, [fanned]);
+    }
+    for (const [ownerId, owned] of byOwner) {
+      let reached = 0;
+      for (const stream of this.feeds.get(ownerId)!.live) {
+        reached = Math.max(reached, stream.offerAll(owned));
+      }
+      // An event's lag is the same on every stream it reaches: observed once per event.
+      if (reached > 0) {
+        for (const { event } of owned)
           this.metrics.eventDelivered((now - event.at.getTime()) / 1000);
       }
     }
