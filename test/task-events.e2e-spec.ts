@@ -259,6 +259,39 @@ describe('task event streams', () => {
     });
   });
 
+  describe('answers for its caller as a request would', () => {
+    it('ends when the account is disabled, and the reconnection is refused', async () => {
+      const carol = await registerUser(t);
+      const own = await follow('/api/v1/tasks/events', carol);
+      const other = await follow('/api/v1/tasks/events', alice);
+      await t.dataSource.query('UPDATE users SET is_active = false WHERE id = $1', [carol.id]);
+      await own.end();
+      expect(other.ended).toBe(false);
+      const again = await request(t.http)
+        .get('/api/v1/tasks/events')
+        .auth(carol.accessToken, bearer);
+      expectProblem(again, 401);
+    });
+
+    it('ends when its API key is revoked; a stream of the same user on an access token goes on', async () => {
+      const created = (
+        await request(t.http)
+          .post('/api/v1/api-keys')
+          .auth(alice.accessToken, bearer)
+          .send({ name: 'revoked-stream', scopes: ['tasks:read'] })
+          .expect(201)
+      ).body as { id: string; key: string };
+      const onKey = await follow('/api/v1/tasks/events', created.key);
+      const onToken = await follow('/api/v1/tasks/events', alice);
+      await request(t.http)
+        .delete(`/api/v1/api-keys/${created.id}`)
+        .auth(alice.accessToken, bearer)
+        .expect(204);
+      await onKey.end();
+      expect(onToken.ended).toBe(false);
+    });
+  });
+
   describe('on another api process', () => {
     let other: ListeningApp;
 

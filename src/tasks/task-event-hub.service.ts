@@ -1,9 +1,12 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { USER_CHANGED_CHANNEL } from '../auth/account-states';
+import { CREDENTIAL_CHANGED_CHANNEL } from '../common/auth/machine-token';
+import { ChangeFeed, EVERY_KEY } from '../database/change-feed';
 import { TaskEventFeed } from '../execution/task-event-feed';
 import { TaskEvent, TaskEventsService } from '../execution/task-events.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { sseFrame, StreamEnds, TaskEventStream } from './task-event-stream';
+import { sseFrame, StreamCaller, StreamEnds, TaskEventStream } from './task-event-stream';
 
 /** Events read at once, by a stream catching up. */
 const PAGE = 100;
@@ -56,7 +59,23 @@ export class TaskEventHub implements StreamEnds, BeforeApplicationShutdown {
     private readonly events: TaskEventsService,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
-  ) {}
+    changes: ChangeFeed,
+  ) {
+    // A stream answers for its caller as a request would: when the account is disabled,
+    // deleted or changes role, or the API key is revoked or changed, the stream ends, and the
+    // client's reconnection (with Last-Event-ID) is authenticated again. (A change made while
+    // this process's LISTEN connection was down goes unheard here: such a stream lasts until its
+    // access token expires, or its client reconnects.)
+    changes.subscribe(USER_CHANGED_CHANNEL, {
+      changed: (userId) => this.endWhere((c) => userId === EVERY_KEY || c.userId === userId),
+      reset: () => undefined,
+    });
+    changes.subscribe(CREDENTIAL_CHANGED_CHANNEL, {
+      changed: (hash) =>
+        this.endWhere((c) => c.keyHash !== null && (hash === EVERY_KEY || c.keyHash === hash)),
+      reset: () => undefined,
+    });
+  }
 
   /** The limits every stream of this process is held to (TASK_EVENTS_* configuration). */
   get limits() {
@@ -101,6 +120,15 @@ export class TaskEventHub implements StreamEnds, BeforeApplicationShutdown {
     const delayMs = signal === 'SIGTERM' ? this.config.health.shutdownDelayMs : 0;
     if (delayMs === 0) return this.endAll();
     setTimeout(() => this.endAll(), delayMs).unref();
+  }
+
+  /** Ends the streams whose caller `when` picks. */
+  private endWhere(when: (caller: StreamCaller) => boolean): void {
+    for (const feed of this.feeds.values()) {
+      for (const stream of [...feed.live, ...feed.joining]) {
+        if (when(stream.caller)) stream.end();
+      }
+    }
   }
 
   private endAll(): void {

@@ -22,6 +22,18 @@ export function sseFrame(event: TaskEvent): string {
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(taskEventJson(event))}\n\n`;
 }
 
+/**
+ * Who opened a stream, and with what: the stream ends when that stops meaning what it meant
+ * (TaskEventHub), as every request would then be refused or answered otherwise.
+ */
+export interface StreamCaller {
+  userId: string;
+  /** SHA-256 (hex) of the API key it was opened with; null for an access token. */
+  keyHash: string | null;
+  /** When the access token it was opened with expires (ms since the epoch); null for a key. */
+  expiresAt: number | null;
+}
+
 export interface StreamLimits {
   keepAliveMs: number;
   maxBufferBytes: number;
@@ -48,6 +60,7 @@ export class TaskEventStream {
   /** Whether it answered 200 and streams (open()). */
   opened = false;
   private keepAlive?: NodeJS.Timeout;
+  private expiry?: NodeJS.Timeout;
 
   constructor(
     private readonly response: Response,
@@ -57,10 +70,12 @@ export class TaskEventStream {
     public lastId: number,
     private readonly limits: StreamLimits,
     private readonly ends: StreamEnds,
+    readonly caller: StreamCaller,
   ) {
     response.once('close', () => {
       this.closed = true;
       clearInterval(this.keepAlive);
+      clearTimeout(this.expiry);
       ends.closed(this);
     });
   }
@@ -85,6 +100,10 @@ export class TaskEventStream {
     markEventStream(response);
     this.write(`retry: ${RECONNECT_AFTER_MS}\n\n`);
     this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), this.limits.keepAliveMs);
+    // An access token that expires ends its stream: the client reconnects with a fresh one.
+    if (this.caller.expiresAt !== null) {
+      this.expiry = setTimeout(() => this.end(), Math.max(0, this.caller.expiresAt - Date.now()));
+    }
   }
 
   /**
@@ -137,6 +156,7 @@ export class TaskEventStream {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.keepAlive);
+    clearTimeout(this.expiry);
     this.response.end();
   }
 
@@ -144,6 +164,7 @@ export class TaskEventStream {
   abort(): void {
     this.closed = true;
     clearInterval(this.keepAlive);
+    clearTimeout(this.expiry);
     this.response.destroy();
   }
 

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
+import { ExtractJwt } from 'passport-jwt';
+import { presentedTokenHash } from '../common/auth/machine-token';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
-import { TaskEventsService } from '../execution/task-events.service';
 import { FINAL_TASK_STATUSES } from './entities/task.entity';
 import { TaskEventHub } from './task-event-hub.service';
-import { TaskEventStream } from './task-event-stream';
+import { StreamCaller, TaskEventStream } from './task-event-stream';
 import { TasksError, TasksErrorCode } from './tasks.errors';
 import { TasksService } from './tasks.service';
+
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /** A decimal event id: up to 15 digits, all exact as JavaScript numbers. */
 const EVENT_ID = /^[0-9]{1,15}$/;
@@ -28,13 +31,32 @@ export function resumeAfter(header: string | undefined, query: string | undefine
   return Number(given);
 }
 
+/**
+ * Who opens a stream with `token` (which the guard has accepted): the user, the API key's hash, or
+ * the access token's expiry.
+ */
+function streamCaller(actor: AuthenticatedUser, token: string): StreamCaller {
+  if (actor.credential.type === 'api_key') {
+    const hash = presentedTokenHash('apiKey', token);
+    return { userId: actor.id, keyHash: hash?.toString('hex') ?? null, expiresAt: null };
+  }
+  const claims = JSON.parse(
+    Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}',
+  ) as { exp?: unknown };
+  const exp = claims.exp;
+  return {
+    userId: actor.id,
+    keyHash: null,
+    expiresAt: typeof exp === 'number' ? exp * 1000 : null,
+  };
+}
+
 /** The event streams of GET /api/v1/tasks/:id/events and GET /api/v1/tasks/events. */
 @Injectable()
 export class TaskEventStreams {
   constructor(
     private readonly hub: TaskEventHub,
     private readonly tasks: TasksService,
-    private readonly events: TaskEventsService,
   ) {}
 
   /**
@@ -48,7 +70,7 @@ export class TaskEventStreams {
     response: Response,
   ): Promise<void> {
     const task = await this.tasks.get(actor, taskId);
-    const stream = this.stream(response, task.ownerId, { taskId }, after ?? 0);
+    const stream = this.stream(response, actor, task.ownerId, { taskId }, after ?? 0);
     await this.hub.follow(stream, FINAL_TASK_STATUSES.includes(task.status));
   }
 
@@ -60,15 +82,24 @@ export class TaskEventStreams {
     response: Response,
   ): Promise<void> {
     const start = after ?? (await this.hub.horizon());
-    await this.hub.follow(this.stream(response, actor.id, filter, start));
+    await this.hub.follow(this.stream(response, actor, actor.id, filter, start));
   }
 
   private stream(
     response: Response,
+    actor: AuthenticatedUser,
     ownerId: string,
     filter: ConstructorParameters<typeof TaskEventStream>[2],
     after: number,
   ): TaskEventStream {
-    return new TaskEventStream(response, ownerId, filter, after, this.hub.limits, this.hub);
+    return new TaskEventStream(
+      response,
+      ownerId,
+      filter,
+      after,
+      this.hub.limits,
+      this.hub,
+      streamCaller(actor, bearerToken(response.req) ?? ''),
+    );
   }
 }
