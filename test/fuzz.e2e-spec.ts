@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
+import { untilStreamOpens } from './support/event-stream';
 import { startApp, TestApp, uniqueIp } from './support/app';
 import { registerAdmin, registerUser } from './support/factories';
 import { expectProblem } from './support/problem-details';
@@ -537,12 +538,12 @@ describe('fuzzing every operation of openapi.json', () => {
     async (_name, operation) => {
       await fc.assert(
         fc.asyncProperty(requestFor(operation as Operation, context), async (generated) => {
-          let pending = request(t.http)
-            [
+          let pending = untilStreamOpens(
+            request(t.http)[
               generated.method.toLowerCase() as
                 'get' | 'post' | 'put' | 'patch' | 'delete' | 'options'
-            ](generated.url)
-            .set('X-Forwarded-For', uniqueIp());
+            ](generated.url),
+          ).set('X-Forwarded-For', uniqueIp());
           const auth = authorization(generated.auth, context);
           if (auth) pending = pending.set('Authorization', auth);
           for (const [name, value] of generated.headers) pending = pending.set(name, value);

@@ -3,6 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { untilStreamOpens } from './support/event-stream';
 import { API_KEY_SCOPES } from '../src/common/auth/scopes';
 import { IS_AGENT_ROUTE, SCOPES_KEY } from '../src/common/decorators/credentials.decorator';
 import { IS_PUBLIC } from '../src/common/decorators/public.decorator';
@@ -152,7 +153,7 @@ function concrete(path: string): string {
 
 function send(t: TestApp, method: string, path: string) {
   const agent = request(t.http) as unknown as Record<string, (url: string) => request.Test>;
-  return agent[method.toLowerCase()](path).set('X-Forwarded-For', uniqueIp());
+  return untilStreamOpens(agent[method.toLowerCase()](path)).set('X-Forwarded-For', uniqueIp());
 }
 
 describe('security', () => {

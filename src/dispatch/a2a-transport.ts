@@ -86,7 +86,12 @@ export class A2aTransport {
       [options.signal, options.cancel].filter((s): s is AbortSignal => s !== undefined),
     );
     let taskId: string | undefined;
+    let state: string | undefined;
     let client: Client | undefined;
+    const notFinished = () =>
+      retryable(
+        `the A2A task did not finish within ${options.timeoutMs} ms (still ${state ?? 'running'})`,
+      );
     try {
       const read = await this.readCard(endpointUrl, remaining(), stopOrCancel);
       client = await this.client(read, remaining);
@@ -127,18 +132,17 @@ export class A2aTransport {
       );
       if (!('status' in sent)) return messageOutcome(sent);
       taskId = sent.id;
+      state = stateName(sent.status?.state);
       const task = await this.poll(client, sent, deadline, stopOrCancel);
-      if (task === 'timeout') {
-        return retryable(
-          `the A2A task did not finish within ${options.timeoutMs} ms (still ${stateName(sent.status?.state)})`,
-        );
-      }
+      if (task === 'timeout') return notFinished();
       return taskOutcome(task);
     } catch (error) {
       if (options.cancel?.aborted) return this.cancelled(client, taskId, message);
       if (options.signal?.aborted) {
         return interrupted('the worker shut down before the agent answered');
       }
+      // The time ran out while a tasks/get was on its way: the task had not finished.
+      if (taskId !== undefined && Date.now() >= deadline) return notFinished();
       if (error instanceof A2aFetchError && error.reply.kind === 'network') {
         this.logger.warn(
           {

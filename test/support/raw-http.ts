@@ -1,6 +1,7 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { request as httpRequest, OutgoingHttpHeaders } from 'node:http';
 import { AddressInfo, connect } from 'node:net';
+import { isEventStream } from './event-stream';
 
 /** An answer read without supertest, shaped like supertest's for the same assertions. */
 export interface RawResponse {
@@ -91,16 +92,23 @@ export function nodeExchange(port: number, options: NodeRequest): Promise<RawRes
       },
       (incoming) => {
         const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('error', reject);
-        incoming.on('end', () => {
+        const answer = () => {
           const headers: Record<string, string> = {};
           for (const [name, value] of Object.entries(incoming.headers)) {
             headers[name] = Array.isArray(value) ? value.join(', ') : (value ?? '');
           }
           const text = Buffer.concat(chunks).toString('utf8');
           resolve({ status: incoming.statusCode ?? NaN, headers, text, body: jsonOrEmpty(text) });
-        });
+        };
+        // An event stream would not end by itself: its opening is the answer.
+        if (isEventStream(incoming.headers)) {
+          answer();
+          incoming.destroy();
+          return;
+        }
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', answer);
       },
     );
     outgoing.setTimeout(ANSWER_TIMEOUT_MS, () =>
