@@ -8,6 +8,18 @@ import {
   TASK_EVENTS_CHANNEL,
 } from './task-events.sql';
 
+/** The names of task events (the SSE `event:` field, a webhook's `type`). */
+export const TASK_EVENT_TYPES = [
+  'task.created',
+  'task.started',
+  'task.progress',
+  'task.retrying',
+  'task.completed',
+  'task.failed',
+  'task.cancelled',
+  'task.retried',
+] as const;
+
 /** One stored task event (README, "Following a task"). */
 export interface TaskEvent {
   /** Increases across all events, in the order they were written (the SSE id, a webhook's eventId). */

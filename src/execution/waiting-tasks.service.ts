@@ -5,6 +5,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { settledWithin } from '../common/async/deadline';
+import { RerunPerKey } from '../common/async/rerun-per-key';
 import { AppConfig } from '../config/app-config';
 import { ChangeFeed, ChangeSubscriber } from '../database/change-feed';
 import { MetricsService } from '../metrics/metrics.service';
@@ -45,7 +46,9 @@ export class WaitingTasks
 {
   private readonly logger = new Logger(WaitingTasks.name);
   /** Agents being woken, and whether they must be woken once more when that ends. */
-  private readonly waking = new Map<string, { again: boolean; done: Promise<void> }>();
+  private readonly waking = new RerunPerKey((error, agentId) =>
+    this.logger.error({ err: error, agentId }, 'Could not wake the tasks waiting for an agent'),
+  );
   private stopping = false;
 
   constructor(
@@ -66,7 +69,7 @@ export class WaitingTasks
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    const under = Promise.allSettled([...this.waking.values()].map((entry) => entry.done));
+    const under = this.waking.settled();
     if (!(await settledWithin(under, SHUTDOWN_WAIT_MS))) {
       // Left behind: a task woken but not queued is queued by the reconciler.
       this.logger.warn(`Wake-ups of waiting tasks did not finish within ${SHUTDOWN_WAIT_MS} ms`);
@@ -92,26 +95,11 @@ export class WaitingTasks
    * while the agent is being woken makes that wake-up run once more when it ends.
    */
   agentMayTakeWork(agentId: string): Promise<void> {
-    const current = this.waking.get(agentId);
-    if (current) {
-      current.again = true;
-      return current.done;
-    }
-    const entry = { again: false, done: Promise.resolve() };
-    entry.done = (async () => {
-      try {
-        do {
-          entry.again = false;
-          await this.wake(agentId);
-        } while (entry.again);
-      } catch (error) {
-        this.logger.error({ err: error, agentId }, 'Could not wake the tasks waiting for an agent');
-      } finally {
-        this.waking.delete(agentId);
-      }
-    })();
-    this.waking.set(agentId, entry);
-    return entry.done;
+    return this.waking.run(
+      agentId,
+      () => this.wake(agentId),
+      () => true,
+    );
   }
 
   /**

@@ -1,17 +1,6 @@
-/**
- * The task events a webhook may subscribe to (README, "Webhooks"), and "task.*" for all of them.
- */
-export const TASK_EVENT_TYPES = [
-  'task.created',
-  'task.started',
-  'task.progress',
-  'task.retrying',
-  'task.completed',
-  'task.failed',
-  'task.cancelled',
-  'task.retried',
-] as const;
+import { TASK_EVENT_TYPES } from '../execution/task-events.service';
 
+/** What a webhook subscribes to for every task event (README, "Webhooks"). */
 export const ALL_TASK_EVENTS = 'task.*';
 
 /** What `events` of a webhook may hold. */

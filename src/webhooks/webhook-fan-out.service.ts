@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { settledWithin } from '../common/async/deadline';
 import { Periodic } from '../common/async/periodic';
+import { RerunPerKey } from '../common/async/rerun-per-key';
 import { AppConfig } from '../config/app-config';
 import { ChangeFeed } from '../database/change-feed';
 import { TaskEventFeed } from '../execution/task-event-feed';
@@ -51,7 +52,10 @@ export class WebhookFanOut implements OnApplicationBootstrap, BeforeApplicationS
   private readonly logger = new Logger(WebhookFanOut.name);
   private readonly periodic: Periodic;
   /** Owners being fanned out, and whether to look once more when that ends. */
-  private readonly running = new Map<string, { again: boolean; done: Promise<void> }>();
+  private readonly running = new RerunPerKey((error, ownerId) =>
+    // The transaction rolled back: the events are still after the cursor, for the sweep.
+    this.logger.error({ err: error, ownerId }, 'Could not fan out task events to webhooks'),
+  );
   private stopping = false;
   /** The owners with webhooks, as last read or announced. */
   private subscribed = new Set<string>();
@@ -88,7 +92,7 @@ export class WebhookFanOut implements OnApplicationBootstrap, BeforeApplicationS
     this.stopping = true;
     this.unlisten?.();
     const sweep = this.periodic.stop(SHUTDOWN_WAIT_MS);
-    const under = Promise.allSettled([...this.running.values()].map((entry) => entry.done));
+    const under = this.running.settled();
     if (!(await settledWithin(under, SHUTDOWN_WAIT_MS)) || !(await sweep)) {
       // Left behind: a pass that did not commit is done again by another worker's sweep.
       this.logger.warn(`Webhook fan-outs did not finish within ${SHUTDOWN_WAIT_MS} ms`);
@@ -129,27 +133,11 @@ export class WebhookFanOut implements OnApplicationBootstrap, BeforeApplicationS
    * here makes that run look once more when it ends.
    */
   fanOut(ownerId: string): Promise<void> {
-    const current = this.running.get(ownerId);
-    if (current) {
-      current.again = true;
-      return current.done;
-    }
-    const entry = { again: false, done: Promise.resolve() };
-    entry.done = (async () => {
-      try {
-        do {
-          entry.again = false;
-          if (await this.pass(ownerId)) entry.again = true;
-        } while (entry.again && !this.stopping);
-      } catch (error) {
-        // The transaction rolled back: the events are still after the cursor, for the sweep.
-        this.logger.error({ err: error, ownerId }, 'Could not fan out task events to webhooks');
-      } finally {
-        this.running.delete(ownerId);
-      }
-    })();
-    this.running.set(ownerId, entry);
-    return entry.done;
+    return this.running.run(
+      ownerId,
+      () => this.pass(ownerId),
+      () => !this.stopping,
+    );
   }
 
   /** One transaction over the owner's events; true when there may be more to fan out. */

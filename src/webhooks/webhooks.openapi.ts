@@ -1,6 +1,6 @@
 import type { ParameterObject, SchemaObject } from '@nestjs/swagger';
 import type { OpenApiWebhooks } from '../common/http/openapi-webhooks';
-import { TASK_EVENT_TYPES } from './webhook-events';
+import { TASK_EVENT_TYPES } from '../execution/task-events.service';
 
 /**
  * The delivery a webhook receives, as the OpenAPI 3.1 `webhooks` entry `task-event`: the user's

@@ -1,17 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { TASK_EVENT_TYPES } from '../../execution/task-events.service';
 import { TASK_STATUSES, TaskStatus } from '../entities/task.entity';
-
-/** The names of task events (the SSE `event:` field, a webhook's `type`). */
-export const TASK_EVENT_TYPES = [
-  'task.created',
-  'task.started',
-  'task.progress',
-  'task.retrying',
-  'task.completed',
-  'task.failed',
-  'task.cancelled',
-  'task.retried',
-] as const;
 
 /** What happened to a task: the JSON of an event stream message's `data` (taskEventJson). */
 export class TaskEventDto {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { TASK_EVENT_TYPES } from '../webhook-events';
+import { TASK_EVENT_TYPES } from '../../execution/task-events.service';
 import { DeliveryStatus, WebhookDelivery } from '../entities/webhook-delivery.entity';
 import { webhookMessageId } from '../webhook-message';
 
