@@ -290,6 +290,24 @@ describe('task event streams', () => {
       await onKey.end();
       expect(onToken.ended).toBe(false);
     });
+
+    it('ends when the API key it was opened with expires', async () => {
+      const created = (
+        await request(t.http)
+          .post('/api/v1/api-keys')
+          .auth(alice.accessToken, bearer)
+          .send({
+            name: 'expiring-stream',
+            scopes: ['tasks:read'],
+            expiresAt: new Date(Date.now() + 3000).toISOString(),
+          })
+          .expect(201)
+      ).body as { key: string };
+      const onKey = await follow('/api/v1/tasks/events', created.key);
+      await onKey.end();
+      const again = await request(t.http).get('/api/v1/tasks/events').auth(created.key, bearer);
+      expectProblem(again, 401);
+    });
   });
 
   describe('on another api process', () => {

@@ -52,7 +52,7 @@ describe('TaskEventStream', () => {
     expect(response.ended).toBe(true);
   });
 
-  it('goes on past any time when opened with an API key', () => {
+  it('goes on past any time when opened with an API key that never expires', () => {
     const { response } = open({ userId: 'u', keyHash: 'ab', expiresAt: null });
     jest.advanceTimersByTime(24 * 3600_000);
     expect(response.ended).toBe(false);

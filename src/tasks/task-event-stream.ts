@@ -30,7 +30,7 @@ export interface StreamCaller {
   userId: string;
   /** SHA-256 (hex) of the API key it was opened with; null for an access token. */
   keyHash: string | null;
-  /** When the access token it was opened with expires (ms since the epoch); null for a key. */
+  /** When the access token or API key it was opened with expires (ms since the epoch), if ever. */
   expiresAt: number | null;
 }
 
@@ -100,7 +100,7 @@ export class TaskEventStream {
     markEventStream(response);
     this.write(`retry: ${RECONNECT_AFTER_MS}\n\n`);
     this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), this.limits.keepAliveMs);
-    // An access token that expires ends its stream: the client reconnects with a fresh one.
+    // A credential that expires ends its stream: the client reconnects with a fresh one.
     if (this.caller.expiresAt !== null) {
       this.expiry = setTimeout(() => this.end(), Math.max(0, this.caller.expiresAt - Date.now()));
     }

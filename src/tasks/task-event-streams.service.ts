@@ -32,13 +32,17 @@ export function resumeAfter(header: string | undefined, query: string | undefine
 }
 
 /**
- * Who opens a stream with `token` (which the guard has accepted): the user, the API key's hash, or
- * the access token's expiry.
+ * Who opens a stream with `token` (which the guard has accepted): the user, the API key's hash,
+ * and when the access token or the key expires.
  */
 function streamCaller(actor: AuthenticatedUser, token: string): StreamCaller {
   if (actor.credential.type === 'api_key') {
     const hash = presentedTokenHash('apiKey', token);
-    return { userId: actor.id, keyHash: hash?.toString('hex') ?? null, expiresAt: null };
+    return {
+      userId: actor.id,
+      keyHash: hash?.toString('hex') ?? null,
+      expiresAt: actor.credential.expiresAt?.getTime() ?? null,
+    };
   }
   const claims = JSON.parse(
     Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}',

@@ -249,7 +249,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       id: grant.ownerId,
       username: account.username,
       role: account.role,
-      credential: { type: 'api_key', keyId: grant.id, scopes: grant.scopes },
+      credential: {
+        type: 'api_key',
+        keyId: grant.id,
+        scopes: grant.scopes,
+        expiresAt: grant.expiresAt,
+      },
     };
   }
 

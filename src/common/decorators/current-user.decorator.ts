@@ -5,7 +5,8 @@ import { ApiKeyScope } from '../auth/scopes';
 
 /** How a user proved who they are: an access token (JWT), or one of their API keys. */
 export type UserCredential =
-  { type: 'jwt' } | { type: 'api_key'; keyId: string; scopes: readonly ApiKeyScope[] };
+  | { type: 'jwt' }
+  | { type: 'api_key'; keyId: string; scopes: readonly ApiKeyScope[]; expiresAt: Date | null };
 
 /** Who is calling, as proven by an access token or an API key (which acts as its owner). */
 export interface AuthenticatedUser {
