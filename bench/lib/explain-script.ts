@@ -45,14 +45,14 @@ async function main(): Promise<void> {
     id: owner,
     username: 'bench-large',
     role: 'user',
-    credential: { type: 'jwt' },
+    credential: { type: 'jwt', expiresAt: null },
   };
   const admin: AuthenticatedUser = {
     kind: 'user',
     id: actor,
     username: 'admin',
     role: 'admin',
-    credential: { type: 'jwt' },
+    credential: { type: 'jwt', expiresAt: null },
   };
   const lists: [string, AuthenticatedUser, Partial<ListTasksDto>][] = [
     ['tasks of 1,000,000: first page', user, {}],

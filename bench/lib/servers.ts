@@ -95,7 +95,13 @@ function listServer(): http.Server {
       tasks
         .then((repository) =>
           repository.list(
-            { kind: 'user', id: owner, username: '', role: 'user', credential: { type: 'jwt' } },
+            {
+              kind: 'user',
+              id: owner,
+              username: '',
+              role: 'user',
+              credential: { type: 'jwt', expiresAt: null },
+            },
             query,
           ),
         )

@@ -66,8 +66,6 @@ export const EVENTS_AFTER = {
      WHERE id > $1 ORDER BY id LIMIT $2`,
 };
 
-/** The latest event id of all, with the snapshot's xmin and xmax (see EVENTS_AFTER). */
-export const LATEST_EVENT = `WITH snapshot AS (SELECT pg_current_snapshot() AS s)
-  SELECT (SELECT COALESCE(max(id), 0) FROM task_events) AS last_id,
-         pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax
-    FROM snapshot`;
+/** The latest event id of all, with the reading snapshot's xmax (see EVENTS_AFTER). */
+export const LATEST_EVENT = `SELECT (SELECT COALESCE(max(id), 0) FROM task_events) AS last_id,
+         pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`;

@@ -1,15 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { ExtractJwt } from 'passport-jwt';
-import { presentedTokenHash } from '../common/auth/machine-token';
 import { AuthenticatedUser } from '../common/decorators/current-user.decorator';
 import { FINAL_TASK_STATUSES } from './entities/task.entity';
 import { TaskEventHub } from './task-event-hub.service';
 import { StreamCaller, TaskEventStream } from './task-event-stream';
 import { TasksError, TasksErrorCode } from './tasks.errors';
 import { TasksService } from './tasks.service';
-
-const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /** A decimal event id: up to 15 digits, all exact as JavaScript numbers. */
 const EVENT_ID = /^[0-9]{1,15}$/;
@@ -31,27 +27,13 @@ export function resumeAfter(header: string | undefined, query: string | undefine
   return Number(given);
 }
 
-/**
- * Who opens a stream with `token` (which the guard has accepted): the user, the API key's hash,
- * and when the access token or the key expires.
- */
-function streamCaller(actor: AuthenticatedUser, token: string): StreamCaller {
-  if (actor.credential.type === 'api_key') {
-    const hash = presentedTokenHash('apiKey', token);
-    return {
-      userId: actor.id,
-      keyHash: hash?.toString('hex') ?? null,
-      expiresAt: actor.credential.expiresAt?.getTime() ?? null,
-    };
-  }
-  const claims = JSON.parse(
-    Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}',
-  ) as { exp?: unknown };
-  const exp = claims.exp;
+/** Who opens a stream, with what, and until when it holds (the guard's credential). */
+function streamCaller(actor: AuthenticatedUser): StreamCaller {
+  const { credential } = actor;
   return {
     userId: actor.id,
-    keyHash: null,
-    expiresAt: typeof exp === 'number' ? exp * 1000 : null,
+    keyHash: credential.type === 'api_key' ? credential.keyHash : null,
+    expiresAt: credential.expiresAt?.getTime() ?? null,
   };
 }
 
@@ -103,7 +85,7 @@ export class TaskEventStreams {
       after,
       this.hub.limits,
       this.hub,
-      streamCaller(actor, bearerToken(response.req) ?? ''),
+      streamCaller(actor),
     );
   }
 }

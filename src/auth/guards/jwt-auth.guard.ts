@@ -137,14 +137,17 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       this.refuse(context, agentTokenRequired());
     }
     await super.canActivate(context);
-    const claims = request.user as AccessTokenPayload;
+    const claims = request.user as AccessTokenPayload & { exp?: number };
     const account = await this.activeAccount(context, claims.sub);
     const user: AuthenticatedUser = {
       kind: 'user',
       id: claims.sub,
       username: account.username,
       role: account.role,
-      credential: { type: 'jwt' },
+      credential: {
+        type: 'jwt',
+        expiresAt: typeof claims.exp === 'number' ? new Date(claims.exp * 1000) : null,
+      },
     };
     request.user = user;
     return true;
@@ -252,6 +255,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       credential: {
         type: 'api_key',
         keyId: grant.id,
+        keyHash: hash.toString('hex'),
         scopes: grant.scopes,
         expiresAt: grant.expiresAt,
       },

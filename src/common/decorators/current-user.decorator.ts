@@ -3,10 +3,19 @@ import type { Request } from 'express';
 import { Role } from '../auth/role';
 import { ApiKeyScope } from '../auth/scopes';
 
-/** How a user proved who they are: an access token (JWT), or one of their API keys. */
+/**
+ * How a user proved who they are: an access token (JWT), or one of their API keys (with its hash,
+ * what a change of the key is announced by); and until when it holds (null: until revoked).
+ */
 export type UserCredential =
-  | { type: 'jwt' }
-  | { type: 'api_key'; keyId: string; scopes: readonly ApiKeyScope[]; expiresAt: Date | null };
+  | { type: 'jwt'; expiresAt: Date | null }
+  | {
+      type: 'api_key';
+      keyId: string;
+      keyHash: string;
+      scopes: readonly ApiKeyScope[];
+      expiresAt: Date | null;
+    };
 
 /** Who is calling, as proven by an access token or an API key (which acts as its owner). */
 export interface AuthenticatedUser {
